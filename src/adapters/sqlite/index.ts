@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventLog } from '../../ports/event-log.js';
+import type { ProfileReader } from '../../ports/profile-reader.js';
+import type { StateStore } from '../../ports/state-store.js';
+import type { Workspaces } from '../../ports/workspaces.js';
+import { migrate, openDatabase, type Durability } from './database.js';
+import { SqliteEventLog } from './event-log.js';
+import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
+import { SqliteProfileReader } from './profile-reader.js';
+import { SqliteStateStore } from './state-store.js';
+import { SqliteWorkspaces } from './workspaces.js';
+
+export interface Store {
+  readonly log: EventLog;
+  readonly state: StateStore;
+  readonly reader: ProfileReader;
+  readonly workspaces: Workspaces;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded store: `log.db` (append-only events) and `state.db` (profiles, identifiers,
+ * timeline, processing cursor) in one data directory. Separate files keep ingestion appends
+ * from waiting on the processing transaction; the cursor stays atomic with the state it produced.
+ */
+export function openSqliteStore(dataDir: string, durability: Durability): Store {
+  mkdirSync(dataDir, { recursive: true });
+  const logDb = openDatabase(join(dataDir, 'log.db'), durability);
+  migrate(logDb, LOG_MIGRATIONS);
+  const stateDb = openDatabase(join(dataDir, 'state.db'), durability);
+  migrate(stateDb, STATE_MIGRATIONS);
+  const readDb = openDatabase(join(dataDir, 'state.db'), durability, true);
+  const log = new SqliteEventLog(logDb);
+  return {
+    log,
+    state: new SqliteStateStore(stateDb),
+    reader: new SqliteProfileReader(readDb),
+    workspaces: new SqliteWorkspaces(stateDb),
+    close: async () => {
+      await log.close();
+      for (const db of [stateDb, readDb]) db.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** Numbered, forward-only schema migrations of `log.db`. Never edit one that has shipped: add one. */
+export const LOG_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY,
+     workspace_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     body TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX events_message ON events (workspace_id, message_id);`,
+];
+
+/** Numbered, forward-only schema migrations of `state.db`. */
+export const STATE_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE api_keys (
+     hash TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+     kind TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   INSERT INTO cursors VALUES ('profiles', 0);
+   CREATE TABLE profiles (
+     id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, v INTEGER NOT NULL,
+     traits TEXT NOT NULL, trait_stamps TEXT NOT NULL, groups TEXT NOT NULL, merged_from TEXT NOT NULL,
+     merged_into TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX profiles_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+   CREATE TABLE identifiers (
+     workspace_id TEXT NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, profile_id TEXT NOT NULL,
+     PRIMARY KEY (workspace_id, type, value)) WITHOUT ROWID;
+   CREATE INDEX identifiers_profile ON identifiers (profile_id);
+   CREATE TABLE timeline (
+     profile_id TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL, workspace_id TEXT NOT NULL,
+     PRIMARY KEY (profile_id, ts, seq)) WITHOUT ROWID;
+   CREATE TABLE groups (
+     workspace_id TEXT NOT NULL, group_id TEXT NOT NULL, v INTEGER NOT NULL,
+     traits TEXT NOT NULL, trait_stamps TEXT NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, group_id)) WITHOUT ROWID;
+   CREATE TABLE merges (
+     id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, winner_id TEXT NOT NULL, loser_id TEXT NOT NULL,
+     message_id TEXT NOT NULL, via_type TEXT NOT NULL, via_value TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE INDEX merges_winner ON merges (winner_id);
+   CREATE TABLE identity_decisions (
+     id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, message_id TEXT NOT NULL,
+     profile_id TEXT NOT NULL, id_type TEXT NOT NULL, id_value TEXT NOT NULL, other_profile_id TEXT,
+     rule TEXT NOT NULL, at INTEGER NOT NULL);
+   CREATE INDEX identity_decisions_profile ON identity_decisions (profile_id);`,
+];

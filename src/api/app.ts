@@ -1,0 +1,35 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Hub } from '../engine/hub.js';
+import { registerBodyParser, tooLarge } from './body.js';
+import { ingestRoutes } from './ingest-routes.js';
+import { openApiDocument } from './openapi.js';
+import { problem, ProblemError, sendProblem } from './problem.js';
+import { profileRoutes } from './profile-routes.js';
+
+/** The HTTP API of one hub. */
+export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
+  const app = Fastify({ logger: logLevel === undefined ? false : { level: logLevel }, trustProxy: true });
+  registerBodyParser(app);
+  app.setErrorHandler((error, req, reply) => {
+    if (error instanceof ProblemError) return sendProblem(reply, error.problem);
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendProblem(reply, tooLarge().problem);
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return sendProblem(reply, problem(status, (error as Error).message));
+    req.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem(503, 'the hub could not complete this request; it is safe to retry'));
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  ingestRoutes(app, hub);
+  void app.register(async (scope) => profileRoutes(scope, hub));
+
+  const doc = openApiDocument();
+  app.get('/openapi.json', () => doc);
+  app.get('/health', () => {
+    const { cursor, head } = hub.processor.position;
+    return { status: 'ok', log: { head, processed: cursor, lag: Math.max(0, head - cursor) } };
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(hub.metrics.registry.contentType).send(await hub.metrics.registry.metrics()));
+  return app;
+}

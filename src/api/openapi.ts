@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { AliasCall, BatchRequest, GroupCall, IdentifyCall, PageCall, ScreenCall, TrackCall } from '../core/events/event.js';
+import { TimelineQuery } from './profile-routes.js';
+import { Health, Problem, Profile, Success, Timeline } from './schemas.js';
+
+type Schema = z.ZodType;
+const json = (s: Schema): unknown => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+const content = (s: Schema, type = 'application/json') => ({ content: { [type]: { schema: json(s) } } });
+const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'problem details (RFC 9457)', ...content(Problem, 'application/problem+json') }]));
+
+function ingestion(summary: string, body: Schema) {
+  return {
+    post: {
+      tags: ['ingestion'],
+      summary,
+      security: [{ writeKey: [] }, {}],
+      description:
+        'Segment HTTP tracking API. Auth: HTTP Basic with the write key as user name, or `writeKey` in the body. ' +
+        'Any content type is read as JSON; `Content-Encoding: gzip` is accepted. Answered only after the events are committed.',
+      requestBody: { required: true, ...content(body) },
+      responses: { '200': { description: 'committed', ...content(Success) }, ...problems(400, 401, 413, 429) },
+    },
+  };
+}
+
+function admin(summary: string, response: Schema, params: string[], query?: Schema) {
+  const parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  if (query instanceof z.ZodObject) {
+    for (const [name, s] of Object.entries(query.shape as Record<string, Schema>)) parameters.push({ name, in: 'query', required: false, schema: json(s) as { type: string } });
+  }
+  return {
+    get: { tags: ['profiles'], summary, security: [{ adminKey: [] }], parameters, responses: { '200': { description: 'ok', ...content(response) }, ...problems(400, 401, 404) } },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the zod schemas that validate requests. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Experience Hub API', version: '0.1.0', description: 'Segment-compatible ingestion and the hub\'s own API.' },
+    components: {
+      securitySchemes: {
+        writeKey: { type: 'http', scheme: 'basic', description: 'write key as user name, empty password' },
+        adminKey: { type: 'http', scheme: 'bearer' },
+      },
+    },
+    paths: {
+      '/v1/track': ingestion('Record an action', TrackCall),
+      '/v1/identify': ingestion('Identify a user and set traits', IdentifyCall),
+      '/v1/page': ingestion('Record a page view', PageCall),
+      '/v1/screen': ingestion('Record a screen view', ScreenCall),
+      '/v1/group': ingestion('Associate a user with a group (account)', GroupCall),
+      '/v1/alias': ingestion('Link a previous id to a user id', AliasCall),
+      '/v1/batch': ingestion('Send up to 500 KB of calls at once (all or nothing)', BatchRequest),
+      '/v1/import': ingestion('Alias of /v1/batch', BatchRequest),
+      '/v1/profiles/by/{type}/{value}': admin('Profile by identifier', Profile, ['type', 'value']),
+      '/v1/profiles/{id}': admin('Profile by id', Profile, ['id']),
+      '/v1/profiles/{id}/timeline': admin('Timeline, newest first', Timeline, ['id'], TimelineQuery),
+      '/health': { get: { tags: ['operations'], summary: 'Liveness and processing position', responses: { '200': { description: 'ok', ...content(Health) } } } },
+      '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
+    },
+  };
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { importCommand } from './import.js';
+import { profileCommand } from './profile.js';
+import { serveCommand } from './serve.js';
+
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+};
+
+const program = new Command('xhub').description('Experience Hub: customer-journey orchestration engine').version('0.1.0');
+
+program
+  .command('serve')
+  .description('run the hub (embedded SQLite store in --data)')
+  .option('-p, --port <port>', 'HTTP port (default 8080, env XHUB_PORT)', port)
+  .option('--host <host>', 'address to listen on (default 127.0.0.1, env XHUB_HOST)')
+  .option('-d, --data <dir>', 'data directory (default ./data, env XHUB_DATA)')
+  .option('-c, --config <file>', 'JSON configuration file (env XHUB_CONFIG)')
+  .option('--demo', 'load the demo data set into an empty hub and show what to look at')
+  .action(serveCommand);
+
+program
+  .command('import')
+  .description('bulk load Segment calls from a JSON Lines file (same validation and idempotency as the API)')
+  .argument('<file>', 'one call per line, each with its "type"')
+  .option('-d, --data <dir>', 'data directory (default ./data, env XHUB_DATA)')
+  .option('-c, --config <file>', 'JSON configuration file (env XHUB_CONFIG)')
+  .option('--skip-invalid', 'load the valid lines and report the invalid ones, instead of loading nothing')
+  .action(importCommand);
+
+program
+  .command('profile')
+  .description('print a profile and its recent timeline')
+  .argument('<type>', 'identifier type: userId, anonymousId, email, phone, or a custom type')
+  .argument('<value>', 'identifier value')
+  .option('-d, --data <dir>', 'data directory (default ./data, env XHUB_DATA)')
+  .option('-n, --limit <n>', 'timeline items to show', (v) => Number(v), 20)
+  .option('--json', 'print JSON')
+  .action(profileCommand);
+
+await program.parseAsync();

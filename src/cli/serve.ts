@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { buildApp } from '../api/app.js';
+import { loadConfig } from '../config.js';
+import { startHub } from '../engine/hub.js';
+import { bootstrapKeys } from '../engine/keys.js';
+import { importFile } from './import.js';
+
+interface ServeOptions {
+  port?: number;
+  host?: string;
+  data?: string;
+  config?: string;
+  demo?: boolean;
+}
+
+export const DEMO_FILE = fileURLToPath(new URL('../../examples/demo/events.jsonl', import.meta.url));
+
+export async function serveCommand(opts: ServeOptions): Promise<void> {
+  const config = loadConfig({ port: opts.port, host: opts.host, dataDir: opts.data, config: opts.config }, process.env);
+  const log = pino({ level: config.logLevel });
+  const hub = await startHub(config, log);
+  const keys = await bootstrapKeys(hub.store.workspaces, config);
+  const app = buildApp(hub, 'warn');
+  const address = await app.listen({ port: config.port, host: config.host });
+  log.info({ address, dataDir: config.dataDir, durability: config.durability }, 'experience hub listening');
+  if (keys.writeKey || keys.adminKey) {
+    console.log(`\nFirst start: keys for the default workspace (shown once, keep them):`);
+    if (keys.writeKey) console.log(`  write key (ingestion, HTTP Basic user):  ${keys.writeKey}`);
+    if (keys.adminKey) console.log(`  admin key (Authorization: Bearer):       ${keys.adminKey}\n`);
+  }
+  if (opts.demo && (await hub.store.log.head()) === 0 && existsSync(DEMO_FILE)) {
+    const loaded = await importFile(hub, DEMO_FILE, { skipInvalid: false, quiet: true });
+    await hub.processor.processed(await hub.store.log.head());
+    printDemo(address, loaded, config.dataDir);
+  }
+  const shutdown = async (signal: string): Promise<void> => {
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    await hub.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function printDemo(address: string, loaded: number, dataDir: string): void {
+  console.log(`
+Demo: loaded ${loaded} events (anonymous browsing, sign-up, a second device, an alias, orders).
+Ada browsed anonymously on two devices; identity resolution joined everything into one profile:
+
+  npx xhub profile email ada@example.com --data ${dataDir}
+  curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/profiles/by/email/ada@example.com
+
+Send your own events (Segment HTTP API):
+  curl -s -u "$XHUB_WRITE_KEY:" ${address}/v1/track -d '{"userId":"u-ada","event":"Product Viewed","properties":{"sku":"TENT-2P"}}'
+`);
+}

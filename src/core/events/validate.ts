@@ -1,0 +1,148 @@
+import type { z } from 'zod';
+import { err, ok, type FieldError, type Result } from '../result.js';
+import { BatchRequest, EventType, SegmentCall, type HubEvent } from './event.js';
+import { correctedTimestamp } from './timestamps.js';
+
+/** Segment's limits: 32 KB per event, 500 KB per batch request. */
+export const EVENT_MAX_BYTES = 32 * 1024;
+export const BATCH_MAX_BYTES = 500 * 1024;
+
+export interface Rejection {
+  readonly status: 400 | 413;
+  readonly errors: readonly FieldError[];
+}
+
+export interface Accepted {
+  readonly events: readonly HubEvent[];
+  readonly writeKey?: string;
+}
+
+export interface ValidationContext {
+  readonly receivedAt: number;
+  /** Used when a call carries no messageId. */
+  readonly newMessageId: () => string;
+}
+
+type Envelope = { readonly context?: Record<string, unknown>; readonly integrations?: Record<string, unknown>; readonly sentAt?: string };
+
+/** Validates one call sent to `/v1/{type}`; `type` comes from the path when the body has none. */
+export function validateCall(body: unknown, type: EventType, ctx: ValidationContext): Result<Accepted, Rejection> {
+  if (!isObject(body)) return err({ status: 400, errors: [{ path: '', message: 'body must be a JSON object' }] });
+  if (body.type !== undefined && body.type !== type) {
+    return err({ status: 400, errors: [{ path: 'type', message: `must be '${type}' on this endpoint` }] });
+  }
+  const one = validateOne({ ...body, type }, '', {}, ctx);
+  if (!one.ok) return one;
+  return ok({ events: [one.value], writeKey: typeof body.writeKey === 'string' ? body.writeKey : undefined });
+}
+
+/** Validates a `/v1/batch` request: all or nothing. */
+export function validateBatch(body: unknown, ctx: ValidationContext): Result<Accepted, Rejection> {
+  if (!isObject(body)) return err({ status: 400, errors: [{ path: '', message: 'body must be a JSON object' }] });
+  const envelope = BatchRequest.safeParse(body);
+  if (!envelope.success) return err({ status: 400, errors: zodErrors(envelope.error, '') });
+  const env = envelope.data;
+  const events: HubEvent[] = [];
+  const errors: FieldError[] = [];
+  let tooLarge = false;
+  env.batch.forEach((item, i) => {
+    const one = validateOne(item, `batch[${i}]`, env, ctx);
+    if (one.ok) events.push(one.value);
+    else {
+      errors.push(...one.error.errors);
+      tooLarge ||= one.error.status === 413;
+    }
+  });
+  if (errors.length > 0) return err({ status: tooLarge ? 413 : 400, errors: errors.slice(0, 50) });
+  if (events.length === 0) return err({ status: 400, errors: [{ path: 'batch', message: 'must contain at least one event' }] });
+  return ok({ events, writeKey: env.writeKey });
+}
+
+function validateOne(item: unknown, at: string, env: Envelope, ctx: ValidationContext): Result<HubEvent, Rejection> {
+  const path = (p: string): string => (at && p ? `${at}.${p}` : at || p);
+  if (!isObject(item)) return err({ status: 400, errors: [{ path: at, message: 'must be a JSON object' }] });
+  if (utf8Length(JSON.stringify(item)) > EVENT_MAX_BYTES) {
+    return err({ status: 413, errors: [{ path: at, message: `event is larger than ${EVENT_MAX_BYTES} bytes (32 KB)` }] });
+  }
+  if (!EventType.safeParse(item.type).success) {
+    const message = `unknown type ${JSON.stringify(item.type ?? null)}; expected one of ${EventType.options.join(', ')}`;
+    return err({ status: 400, errors: [{ path: path('type'), message }] });
+  }
+  const parsed = SegmentCall.safeParse(item);
+  if (!parsed.success) return err({ status: 400, errors: zodErrors(parsed.error, at) });
+  const call = parsed.data;
+  if (call.type === 'alias' ? call.userId === undefined : call.userId === undefined && call.anonymousId === undefined) {
+    const message = call.type === 'alias' ? 'userId is required for alias' : 'userId or anonymousId is required';
+    return err({ status: 400, errors: [{ path: path('userId'), message }] });
+  }
+  return ok(toHubEvent(call, env, ctx));
+}
+
+function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): HubEvent {
+  const sentAt = call.sentAt ?? env.sentAt;
+  const context = env.context ? { ...env.context, ...call.context } : call.context;
+  const integrations = env.integrations ? { ...env.integrations, ...call.integrations } : call.integrations;
+  const base = {
+    v: 1 as const,
+    type: call.type,
+    messageId: call.messageId ?? ctx.newMessageId(),
+    userId: call.userId,
+    anonymousId: call.anonymousId,
+    context,
+    integrations,
+    timestamp: correctedTimestamp(call, sentAt, ctx.receivedAt),
+    originalTimestamp: call.originalTimestamp ?? call.timestamp,
+    sentAt,
+    receivedAt: new Date(ctx.receivedAt).toISOString(),
+  };
+  switch (call.type) {
+    case 'track':
+      return strip({ ...base, event: call.event, properties: call.properties });
+    case 'identify':
+      return strip({ ...base, traits: call.traits });
+    case 'page':
+    case 'screen':
+      return strip({ ...base, name: call.name ?? undefined, category: call.category ?? undefined, properties: call.properties });
+    case 'group':
+      return strip({ ...base, groupId: call.groupId, traits: call.traits });
+    case 'alias':
+      return strip({ ...base, previousId: call.previousId });
+  }
+}
+
+/** Drops undefined fields so the stored JSON stays small and stable. */
+function strip<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function zodErrors(error: z.ZodError, at: string): FieldError[] {
+  return error.issues.slice(0, 20).map((issue) => ({
+    path: formatPath(at, issue.path),
+    message: issue.message,
+  }));
+}
+
+function formatPath(at: string, path: readonly PropertyKey[]): string {
+  let out = at;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}

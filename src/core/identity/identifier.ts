@@ -1,0 +1,78 @@
+import type { HubEvent } from '../events/event.js';
+
+/** `(type, value)`: userId, anonymousId, email, phone, a device id or a custom type. */
+export interface Identifier {
+  readonly type: string;
+  readonly value: string;
+}
+
+/** How one identifier type is found in events, normalised, and limited per profile. */
+export interface IdentifierRule {
+  readonly type: string;
+  /** Dotted paths into the event where values of this type are found, e.g. `context.device.id`. */
+  readonly paths: readonly string[];
+  /** At most this many distinct values of the type on one profile; a link that would exceed it is dropped. */
+  readonly limit?: number;
+  readonly normalize?: 'none' | 'email' | 'phone';
+}
+
+/** Rules in priority order: an event belongs to the profile of its highest-priority identifier. */
+export interface IdentityRules {
+  readonly identifiers: readonly IdentifierRule[];
+}
+
+export const DEFAULT_IDENTITY_RULES: IdentityRules = {
+  identifiers: [
+    { type: 'userId', paths: ['userId'], limit: 1 },
+    { type: 'email', paths: ['traits.email', 'context.traits.email'], normalize: 'email' },
+    { type: 'phone', paths: ['traits.phone', 'context.traits.phone'], normalize: 'phone' },
+    { type: 'anonymousId', paths: ['anonymousId'] },
+  ],
+};
+
+export const identifierKey = (id: Identifier): string => `${id.type}\u0000${id.value}`;
+
+/** The identifiers an event carries, in priority order, without duplicates. */
+export function identifiersOf(event: HubEvent, rules: IdentityRules): Identifier[] {
+  const out: Identifier[] = [];
+  const seen = new Set<string>();
+  for (const rule of rules.identifiers) {
+    for (const path of rule.paths) {
+      const value = normalizeValue(valueAt(event, path), rule.normalize ?? 'none');
+      if (value === undefined) continue;
+      const id = { type: rule.type, value };
+      const key = identifierKey(id);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(id);
+      }
+    }
+  }
+  return out;
+}
+
+/** The identifiers an `alias` call's previousId may name, most specific first. */
+export function aliasCandidates(previousId: string): Identifier[] {
+  return [
+    { type: 'userId', value: previousId },
+    { type: 'anonymousId', value: previousId },
+  ];
+}
+
+function valueAt(event: HubEvent, path: string): unknown {
+  let cur: unknown = event;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export function normalizeValue(v: unknown, how: 'none' | 'email' | 'phone'): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) v = String(v);
+  if (typeof v !== 'string') return undefined;
+  let s = v.trim();
+  if (how === 'email') s = s.toLowerCase();
+  if (how === 'phone') s = s.replace(/[\s\-().]/g, '');
+  return s === '' || s.length > 1024 ? undefined : s;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { HubEvent, LoggedEvent } from '../events/event.js';
+import { DEFAULT_IDENTITY_RULES } from './identifier.js';
+import { resolveBatch } from './resolve.js';
+
+const ws = 'ws_test';
+let seq = 0;
+const ev = (e: Partial<HubEvent> & Pick<HubEvent, 'type'>): LoggedEvent => {
+  seq++;
+  return { seq, workspaceId: ws, event: { v: 1, messageId: `m${seq}`, timestamp: new Date(1_000 * seq).toISOString(), receivedAt: '2026-01-01T00:00:00.000Z', ...e } };
+};
+const empty = { profileOf: new Map(), profiles: new Map(), groups: new Map() };
+let n = 0;
+const opts = { rules: DEFAULT_IDENTITY_RULES, traitStrategies: {}, now: 5, newProfileId: () => `p${++n}` };
+
+describe('resolveBatch', () => {
+  it('joins anonymous browsing, identify, a second device and an alias into one profile', () => {
+    const out = resolveBatch(empty, [
+      ev({ type: 'page', anonymousId: 'a1' }),
+      ev({ type: 'identify', anonymousId: 'a1', userId: 'u1', traits: { email: 'Ada@Example.com ' } }),
+      ev({ type: 'track', anonymousId: 'a2', event: 'Viewed' }),
+      ev({ type: 'alias', previousId: 'a2', userId: 'u1' }),
+    ], opts);
+    const live = out.profiles.filter((p) => !p.mergedInto);
+    expect(live).toHaveLength(1);
+    const [p] = live;
+    expect(p?.identifiers.map((i) => `${i.type}=${i.value}`).sort()).toEqual(['anonymousId=a1', 'anonymousId=a2', 'email=ada@example.com', 'userId=u1']);
+    expect(new Set(out.timeline.map((t) => t.profileId))).toEqual(new Set([p?.id]));
+    expect(out.merges).toHaveLength(1);
+  });
+
+  it('never merges two userIds sharing an anonymousId, and records the dropped link', () => {
+    const out = resolveBatch(empty, [
+      ev({ type: 'identify', anonymousId: 'tablet', userId: 'bob' }),
+      ev({ type: 'identify', anonymousId: 'tablet', userId: 'carol' }),
+    ], opts);
+    const live = out.profiles.filter((p) => !p.mergedInto);
+    expect(live).toHaveLength(2);
+    expect(out.merges).toHaveLength(0);
+    expect(out.decisions).toEqual([expect.objectContaining({ kind: 'link_dropped', rule: 'userId limit 1', identifier: { type: 'anonymousId', value: 'tablet' } })]);
+    const carol = live.find((p) => p.identifiers.some((i) => i.value === 'carol'));
+    expect(out.timeline.at(-1)?.profileId).toBe(carol?.id);
+  });
+
+  it('keeps the latest trait by event timestamp whatever the processing order', () => {
+    const later = ev({ type: 'identify', userId: 'u', traits: { plan: 'pro' } });
+    const earlier = { ...ev({ type: 'identify', userId: 'u', traits: { plan: 'free' } }) };
+    const e2 = { ...earlier, event: { ...earlier.event, timestamp: new Date(0).toISOString() } };
+    const out = resolveBatch(empty, [later, e2], opts);
+    expect(out.profiles[0]?.traits.values.plan).toBe('pro');
+  });
+});

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { openSqliteStore, type Store } from '../adapters/sqlite/index.js';
+import type { Config } from '../config.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { Ingestor } from './ingest.js';
+import { DEFAULT_WORKSPACE, KeyResolver } from './keys.js';
+import { Metrics } from './metrics.js';
+import { Processor } from './processor.js';
+
+/** One running hub: store, ingestion, processing and what the API needs of them. */
+export interface Hub {
+  readonly config: Config;
+  readonly store: Store;
+  readonly ingestor: Ingestor;
+  readonly processor: Processor;
+  readonly keys: KeyResolver;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly newMessageId: () => string;
+  close(): Promise<void>;
+}
+
+export async function startHub(config: Config, log: Logger, clock: Clock = systemClock): Promise<Hub> {
+  const store = openSqliteStore(config.dataDir, config.durability);
+  await store.workspaces.ensureWorkspace(DEFAULT_WORKSPACE, 'Default');
+  const lag = { of: (): number => 0 };
+  const metrics = new Metrics(() => lag.of());
+  const proc = new Processor(store.log, store.state, clock, {
+    rules: config.identity,
+    traitStrategies: config.traitStrategies,
+    batchSize: config.batchSize,
+    idleCheckMs: 1000,
+    onBatch: (n) => metrics.processed.inc(n),
+    onError: (e) => log.error({ err: e }, 'processing failed; retrying'),
+  });
+  lag.of = () => proc.lag;
+  const ingestor = new Ingestor(store.log, config, () => proc.lag, {
+    committed: (events, seconds, head) => {
+      metrics.accepted.inc(events);
+      metrics.commitSeconds.observe(seconds);
+      proc.notify(head);
+    },
+  });
+  await proc.start();
+  return {
+    config, store, ingestor, processor: proc, metrics, clock,
+    keys: new KeyResolver(store.workspaces),
+    newMessageId: () => `hub-${randomUUID()}`,
+    close: async () => {
+      await proc.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { HubEvent, LoggedEvent } from '../core/events/event.js';
+
+export interface NewEvent {
+  readonly workspaceId: string;
+  readonly event: HubEvent;
+}
+
+export interface AppendOutcome {
+  /** Events written now. */
+  readonly appended: number;
+  /** Events already in the log under the same (workspace, messageId): acknowledged, not stored again. */
+  readonly duplicates: number;
+  /** Highest sequence number in the log after the append. */
+  readonly head: number;
+}
+
+/** The durable, ordered, append-only event log. `append` resolves only after the events are committed. */
+export interface EventLog {
+  append(events: readonly NewEvent[]): Promise<AppendOutcome>;
+  /** Events with `seq > after`, in order, at most `limit`. */
+  readAfter(after: number, limit: number): Promise<readonly LoggedEvent[]>;
+  /** Events by sequence number (missing ones are left out). */
+  get(seqs: readonly number[]): Promise<readonly LoggedEvent[]>;
+  head(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import type { Identifier } from '../core/identity/identifier.js';
+
+export interface ProfileView {
+  readonly id: string;
+  readonly identifiers: readonly Identifier[];
+  readonly traits: Readonly<Record<string, unknown>>;
+  readonly groups: readonly { readonly groupId: string; readonly traits: Readonly<Record<string, unknown>> }[];
+  readonly mergedFrom: readonly string[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface TimelinePosition {
+  readonly ts: number;
+  readonly seq: number;
+}
+
+/** Read side of profiles, on its own connection so reads never see an open write transaction. */
+export interface ProfileReader {
+  byIdentifier(workspaceId: string, identifier: Identifier): Promise<ProfileView | undefined>;
+  /** A merged-away id answers with its survivor. */
+  byId(workspaceId: string, id: string): Promise<ProfileView | undefined>;
+  /** Newest first, strictly before `before` when given. */
+  timeline(workspaceId: string, profileId: string, limit: number, before?: TimelinePosition): Promise<readonly TimelinePosition[]>;
+  counts(): Promise<{ readonly profiles: number; readonly identifiers: number }>;
+}
