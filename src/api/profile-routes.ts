@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { HubEvent, LoggedEvent } from '../core/events/event.js';
 import { zodErrors } from '../core/events/validate.js';
+import { normalizeIdentifier } from '../core/identity/identifier.js';
 import type { Hub } from '../engine/hub.js';
 import type { TimelinePosition } from '../ports/profile-reader.js';
 import { requireAdmin } from './admin-auth.js';
@@ -20,7 +21,7 @@ export function profileRoutes(app: FastifyInstance, hub: Hub): void {
 
   app.get<{ Params: { type: string; value: string } }>('/v1/profiles/by/:type/:value', async (req, reply) => {
     const { type, value } = req.params;
-    const p = await reader.byIdentifier(req.workspaceId, { type, value });
+    const p = await reader.byIdentifier(req.workspaceId, normalizeIdentifier({ type, value }, hub.config.identity));
     return p ?? sendProblem(reply, notFound(`with identifier ${type}=${value}`));
   });
 

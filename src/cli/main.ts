@@ -37,6 +37,7 @@ program
   .argument('<type>', 'identifier type: userId, anonymousId, email, phone, or a custom type')
   .argument('<value>', 'identifier value')
   .option('-d, --data <dir>', 'data directory (default ./data, env XHUB_DATA)')
+  .option('-c, --config <file>', 'JSON configuration file (env XHUB_CONFIG)')
   .option('-n, --limit <n>', 'timeline items to show', (v) => Number(v), 20)
   .option('--json', 'print JSON')
   .action(profileCommand);

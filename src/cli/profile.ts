@@ -1,21 +1,23 @@
 import { pino } from 'pino';
 import { timelineItem } from '../api/profile-routes.js';
 import { loadConfig } from '../config.js';
+import { normalizeIdentifier } from '../core/identity/identifier.js';
 import { startHub } from '../engine/hub.js';
 import { DEFAULT_WORKSPACE } from '../engine/keys.js';
 
 interface ProfileOptions {
   data?: string;
+  config?: string;
   limit: number;
   json?: boolean;
 }
 
 export async function profileCommand(type: string, value: string, opts: ProfileOptions): Promise<void> {
-  const config = loadConfig({ dataDir: opts.data }, process.env);
+  const config = loadConfig({ dataDir: opts.data, config: opts.config }, process.env);
   const hub = await startHub(config, pino({ level: 'warn' }));
   try {
     await hub.processor.processed(await hub.store.log.head());
-    const profile = await hub.store.reader.byIdentifier(DEFAULT_WORKSPACE, { type, value });
+    const profile = await hub.store.reader.byIdentifier(DEFAULT_WORKSPACE, normalizeIdentifier({ type, value }, config.identity));
     if (!profile) {
       process.exitCode = 1;
       console.error(`no profile with identifier ${type}=${value} in ${config.dataDir}`);

@@ -76,3 +76,9 @@ export function normalizeValue(v: unknown, how: 'none' | 'email' | 'phone'): str
   if (how === 'phone') s = s.replace(/[\s\-().]/g, '');
   return s === '' || s.length > 1024 ? undefined : s;
 }
+
+/** An identifier as a lookup names it, normalised as the rules store it (e.g. e-mail lower-cased). */
+export function normalizeIdentifier(id: Identifier, rules: IdentityRules): Identifier {
+  const rule = rules.identifiers.find((r) => r.type === id.type);
+  return { type: id.type, value: normalizeValue(id.value, rule?.normalize ?? 'none') ?? id.value };
+}
