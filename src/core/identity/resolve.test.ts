@@ -50,3 +50,12 @@ describe('resolveBatch', () => {
     expect(out.profiles[0]?.traits.values.plan).toBe('pro');
   });
 });
+
+describe('alias edge cases', () => {
+  it('an alias whose previousId is also the call\'s anonymousId links it once', () => {
+    const out = resolveBatch(empty, [ev({ type: 'alias', previousId: 'a9', anonymousId: 'a9', userId: 'u9' })], opts);
+    expect(out.profiles).toHaveLength(1);
+    expect(out.profiles[0]?.identifiers).toEqual([{ type: 'userId', value: 'u9' }, { type: 'anonymousId', value: 'a9' }]);
+    expect(out.links).toHaveLength(2);
+  });
+});

@@ -82,7 +82,10 @@ class Working {
   /** Finds (or creates) the profile of an event, linking and merging as the rules allow. */
   private resolve(workspaceId: string, event: HubEvent): string {
     const ids = identifiersOf(event, this.opts.rules);
-    if (event.type === 'alias' && event.previousId !== undefined) ids.push(this.aliasTarget(workspaceId, event.previousId));
+    if (event.type === 'alias' && event.previousId !== undefined) {
+      const previous = this.aliasTarget(workspaceId, event.previousId);
+      if (!ids.some((i) => i.type === previous.type && i.value === previous.value)) ids.push(previous);
+    }
     let current: string | undefined;
     const fresh: Identifier[] = [];
     const dropped: { identifier: Identifier; otherProfileId: string | undefined; rule: string }[] = [];
