@@ -1,0 +1,154 @@
+import { compare, durationMs, type Evaluation } from './compare.js';
+import type { Condition, EventMatch, PropertyFilter } from './schema.js';
+import { instantOf, localParts } from './time.js';
+
+/** One event as conditions see it. */
+export interface FactEvent {
+  readonly event: string;
+  readonly ts: number;
+  readonly properties: Readonly<Record<string, unknown>>;
+}
+
+/** A context value published for a dimension and key (e.g. `weather` for `Lyon`). */
+export interface ContextValue {
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly validUntil?: number;
+}
+
+/** Everything a condition may read about one profile. */
+export interface ConditionFacts {
+  readonly traits: Readonly<Record<string, unknown>>;
+  readonly groupTraits?: readonly Readonly<Record<string, unknown>>[];
+  readonly computed?: Readonly<Record<string, unknown>>;
+  readonly scores?: Readonly<Record<string, unknown>>;
+  readonly consent?: Readonly<Record<string, unknown>>;
+  /** The profile's events, oldest first. */
+  readonly events?: readonly FactEvent[];
+  readonly segments?: ReadonlySet<string>;
+  /** IANA time zone of the profile (default UTC). */
+  readonly timezone?: string;
+  /** `dimension ␀ key` → value. */
+  readonly context?: ReadonlyMap<string, ContextValue>;
+}
+
+export const contextKey = (dimension: string, key: string): string => `${dimension}\u0000${key}`;
+
+/** Evaluates a condition for a profile at `now`: pure and total (no code runs, no I/O). */
+export function evaluate(c: Condition, facts: ConditionFacts, now: number): Evaluation {
+  return (EVALUATORS[c.kind] as (c: Condition, f: ConditionFacts, now: number) => Evaluation)(c, facts, now);
+}
+
+type Of<K extends Condition['kind']> = Extract<Condition, { kind: K }>;
+type Evaluators = { [K in Condition['kind']]: (c: Of<K>, f: ConditionFacts, now: number) => Evaluation };
+
+const earliest = (...xs: (number | undefined)[]): number | undefined => {
+  const defined = xs.filter((x): x is number => x !== undefined);
+  return defined.length === 0 ? undefined : Math.min(...defined);
+};
+const result = (value: boolean, changesAt?: number): Evaluation => (changesAt === undefined ? { value } : { value, changesAt });
+
+function combine(c: Of<'and' | 'or'>, f: ConditionFacts, now: number): Evaluation {
+  const parts = c.of.map((x) => evaluate(x, f, now));
+  const value = c.kind === 'and' ? parts.every((p) => p.value) : parts.some((p) => p.value);
+  return result(value, earliest(...parts.map((p) => p.changesAt)));
+}
+
+const EVALUATORS: Evaluators = {
+  and: combine,
+  or: combine,
+  not: (c, f, now) => {
+    const inner = evaluate(c.of, f, now);
+    return result(!inner.value, inner.changesAt);
+  },
+  trait: (c, f, now) => {
+    const source = c.source ?? 'profile';
+    if (source === 'group') {
+      const parts = (f.groupTraits ?? []).map((g) => compare(valueAt(g, c.name), c, now));
+      if (parts.length === 0) return compare(undefined, c, now);
+      return result(parts.some((p) => p.value), earliest(...parts.map((p) => p.changesAt)));
+    }
+    const bag = source === 'profile' ? f.traits : source === 'computed' ? f.computed : source === 'score' ? f.scores : f.consent;
+    return compare(valueAt(bag ?? {}, c.name), c, now);
+  },
+  event: (c, f, now) => countEvents(c, f.events ?? [], now),
+  sequence: (c, f, now) => sequence(c, f.events ?? [], now),
+  inSegment: (c, f) => result(f.segments?.has(c.segment) ?? false),
+  localTime: (c, f, now) => localTime(c, f.timezone ?? 'UTC', now),
+  context: (c, f, now) => {
+    const key = valueAt(f.traits, c.keyTrait);
+    const entry = key === undefined || key === null ? undefined : f.context?.get(contextKey(c.dimension, String(key)));
+    const valid = entry !== undefined && (entry.validUntil === undefined || now <= entry.validUntil);
+    const r = compare(valid ? valueAt(entry.value, c.field) : undefined, c, now);
+    return valid && entry.validUntil !== undefined ? result(r.value, earliest(r.changesAt, entry.validUntil + 1)) : r;
+  },
+};
+
+/** A dotted path into a record (`address.city`). */
+export function valueAt(bag: Readonly<Record<string, unknown>>, path: string): unknown {
+  if (path in bag) return bag[path];
+  let cur: unknown = bag;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+const passes = (e: FactEvent, where: readonly PropertyFilter[] | undefined, now: number): boolean =>
+  (where ?? []).every((w) => compare(valueAt(e.properties, w.property), w, now).value);
+const matching = (events: readonly FactEvent[], m: EventMatch, now: number): FactEvent[] =>
+  events.filter((e) => e.event === m.event && passes(e, m.where, now));
+
+function countEvents(c: Of<'event'>, events: readonly FactEvent[], now: number): Evaluation {
+  const all = matching(events, c, now);
+  const w = c.within;
+  const [lo, hi] = !w ? [-Infinity, Infinity] : 'last' in w ? [now - durationMs(w.last), now] : [Date.parse(w.between[0]), Date.parse(w.between[1])];
+  const inWindow = all.filter((e) => e.ts >= lo && e.ts <= hi && e.ts <= now);
+  const n = inWindow.length;
+  const { op, value } = c.count ?? { op: 'atLeast', value: 1 };
+  const ok = op === 'atLeast' ? n >= value : op === 'atMost' ? n <= value : n === value;
+  const leaves = w && 'last' in w && inWindow.length > 0 ? Math.min(...inWindow.map((e) => e.ts)) + durationMs(w.last) + 1 : undefined;
+  const enters = earliest(...all.filter((e) => e.ts > now && e.ts <= hi).map((e) => e.ts));
+  return result(ok, earliest(leaves, enters));
+}
+
+/** "Did `first` and then did not do `thenNot` within D" for the latest `first`. */
+function sequence(c: Of<'sequence'>, events: readonly FactEvent[], now: number): Evaluation {
+  const firsts = matching(events, c.first, now).filter((e) => e.ts <= now);
+  const a = firsts.at(-1);
+  if (!a) return result(false);
+  const end = a.ts + durationMs(c.within);
+  const followed = matching(events, c.thenNot, now).some(
+    (b) => b.ts > a.ts && b.ts <= end && b.ts <= now && (c.sameProperties ?? []).every((p) => valueAt(b.properties, p) === valueAt(a.properties, p)),
+  );
+  if (followed) return result(false);
+  return now >= end ? result(true) : result(false, end);
+}
+
+
+function localTime(c: Of<'localTime'>, tz: string, now: number): Evaluation {
+  const value = isLocalTime(c, tz, now);
+  const p = localParts(now, tz);
+  const marks = [c.from ?? '00:00', c.to ?? '00:00', '00:00'].map((hm) => hm.split(':').map(Number) as [number, number]);
+  const candidates: number[] = [];
+  for (let d = 0; d <= 8; d++) {
+    const day = new Date(Date.UTC(p.year, p.month - 1, p.day + d));
+    for (const [h, m] of marks) candidates.push(instantOf(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h, m, tz));
+  }
+  const next = candidates.filter((t) => t > now).sort((a, b) => a - b).find((t) => isLocalTime(c, tz, t) !== value);
+  return result(value, next);
+}
+
+function isLocalTime(c: Of<'localTime'>, tz: string, at: number): boolean {
+  const p = localParts(at, tz);
+  if (c.days && !c.days.includes(p.weekday)) return false;
+  const minute = p.hour * 60 + p.minute;
+  const from = c.from ? toMinutes(c.from) : 0;
+  const to = c.to ? toMinutes(c.to) : 24 * 60;
+  return from <= to ? minute >= from && minute < to : minute >= from || minute < to;
+}
+
+const toMinutes = (hm: string): number => {
+  const [h, m] = hm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+};
