@@ -7,6 +7,7 @@ import { buildApp } from '../src/api/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startHub, type Hub } from '../src/engine/hub.js';
 import { bootstrapKeys } from '../src/engine/keys.js';
+import type { Clock } from '../src/ports/clock.js';
 
 export const WRITE_KEY = 'test-write-key';
 export const ADMIN_KEY = 'test-admin-key';
@@ -20,11 +21,11 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** A real hub on a fresh temporary data directory (real SQLite files), with fixed keys. */
-export async function startTestHub(overrides: Partial<Config> = {}): Promise<TestHub> {
+/** A real hub on a fresh temporary data directory (real SQLite files), with fixed keys; `clock` defaults to the system clock. */
+export async function startTestHub(overrides: Partial<Config> = {}, clock?: Clock): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'xhub-test-'));
   const config = { ...loadConfig({ dataDir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY, ...overrides };
-  const hub = await startHub(config, pino({ level: 'silent' }));
+  const hub = await startHub(config, pino({ level: 'silent' }), clock);
   await bootstrapKeys(hub.store.workspaces, config);
   const app = buildApp(hub);
   await app.ready();

@@ -39,7 +39,8 @@ export class Ingestor {
   ) {}
 
   submit(workspaceId: string, events: readonly HubEvent[]): Promise<SubmitOutcome> {
-    if (this.pending + events.length > this.opts.maxPendingEvents) {
+    // A request larger than the bound is still admitted into an empty queue, or it could never succeed.
+    if (this.pending > 0 && this.pending + events.length > this.opts.maxPendingEvents) {
       return Promise.resolve({ kind: 'overloaded', retryAfterSeconds: 1, reason: 'too many events waiting to be committed' });
     }
     if (this.lag() > this.opts.maxLag) {

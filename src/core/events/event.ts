@@ -7,8 +7,16 @@ export type EventType = z.infer<typeof EventType>;
 const isoTimestamp = z
   .string()
   .max(64)
-  .refine((s) => ISO_8601.test(s) && !Number.isNaN(Date.parse(s)), { message: 'must be an ISO 8601 date-time' });
+  .refine((s) => ISO_8601.test(s) && isCalendarDay(s) && !Number.isNaN(Date.parse(s)), { message: 'must be an ISO 8601 date-time' });
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Date.parse rolls a day past the end of its month over (2023-02-29 → March 1st); such a date is refused. */
+function isCalendarDay(s: string): boolean {
+  const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return days !== undefined && d >= 1 && d <= days;
+}
 
 /** Segment ids are strings; numbers are accepted and stringified, as Segment does. null means "absent". */
 const id = z
@@ -17,6 +25,8 @@ const id = z
   .transform((v) => (v === null || v === undefined || v === '' ? undefined : String(v)));
 
 const record = z.record(z.string(), z.unknown());
+/** `properties` / `traits`: RudderStack's browser SDK sends `null` for "none"; null means absent. */
+const fields = record.nullish().transform((v) => v ?? undefined);
 
 const common = {
   messageId: z.string().min(1).max(512).optional(),
@@ -36,28 +46,28 @@ export const TrackCall = z.looseObject({
   ...common,
   type: z.literal('track'),
   event: z.string().min(1, 'must be a non-empty string').max(512),
-  properties: record.optional(),
+  properties: fields,
 });
-export const IdentifyCall = z.looseObject({ ...common, type: z.literal('identify'), traits: record.optional() });
+export const IdentifyCall = z.looseObject({ ...common, type: z.literal('identify'), traits: fields });
 export const PageCall = z.looseObject({
   ...common,
   type: z.literal('page'),
   name: z.string().max(512).nullish(),
   category: z.string().max(512).nullish(),
-  properties: record.optional(),
+  properties: fields,
 });
 export const ScreenCall = z.looseObject({
   ...common,
   type: z.literal('screen'),
   name: z.string().max(512).nullish(),
   category: z.string().max(512).nullish(),
-  properties: record.optional(),
+  properties: fields,
 });
 export const GroupCall = z.looseObject({
   ...common,
   type: z.literal('group'),
   groupId: z.union([z.string().min(1).max(1024), z.number().finite()]).transform(String),
-  traits: record.optional(),
+  traits: fields,
 });
 export const AliasCall = z.looseObject({
   ...common,

@@ -6,6 +6,8 @@ import { correctedTimestamp } from './timestamps.js';
 /** Segment's limits: 32 KB per event, 500 KB per batch request. */
 export const EVENT_MAX_BYTES = 32 * 1024;
 export const BATCH_MAX_BYTES = 500 * 1024;
+/** Nesting levels an event may have: deeper JSON serves no purpose and would overflow recursive JSON code (stringify). */
+export const EVENT_MAX_DEPTH = 64;
 
 export interface Rejection {
   readonly status: 400 | 413;
@@ -42,6 +44,9 @@ export function validateBatch(body: unknown, ctx: ValidationContext): Result<Acc
   const envelope = BatchRequest.safeParse(body);
   if (!envelope.success) return err({ status: 400, errors: zodErrors(envelope.error, '') });
   const env = envelope.data;
+  if (tooDeep({ context: env.context, integrations: env.integrations })) {
+    return err({ status: 400, errors: [{ path: '', message: `context or integrations nested deeper than ${EVENT_MAX_DEPTH} levels` }] });
+  }
   const events: HubEvent[] = [];
   const errors: FieldError[] = [];
   let tooLarge = false;
@@ -61,6 +66,7 @@ export function validateBatch(body: unknown, ctx: ValidationContext): Result<Acc
 function validateOne(item: unknown, at: string, env: Envelope, ctx: ValidationContext): Result<HubEvent, Rejection> {
   const path = (p: string): string => (at && p ? `${at}.${p}` : at || p);
   if (!isObject(item)) return err({ status: 400, errors: [{ path: at, message: 'must be a JSON object' }] });
+  if (tooDeep(item)) return err({ status: 400, errors: [{ path: at, message: `event nested deeper than ${EVENT_MAX_DEPTH} levels` }] });
   if (utf8Length(JSON.stringify(item)) > EVENT_MAX_BYTES) {
     return err({ status: 413, errors: [{ path: at, message: `event is larger than ${EVENT_MAX_BYTES} bytes (32 KB)` }] });
   }
@@ -99,7 +105,8 @@ function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): H
     case 'track':
       return strip({ ...base, event: call.event, properties: call.properties });
     case 'identify':
-      return strip({ ...base, traits: call.traits });
+      // RudderStack's browser SDK sends identify traits as context.traits only.
+      return strip({ ...base, traits: call.traits ?? (isObject(context?.traits) ? context.traits : undefined) });
     case 'page':
     case 'screen':
       return strip({ ...base, name: call.name ?? undefined, category: call.category ?? undefined, properties: call.properties });
@@ -117,10 +124,11 @@ function strip<T extends object>(o: T): T {
 }
 
 export function zodErrors(error: z.ZodError, at: string): FieldError[] {
-  return error.issues.slice(0, 20).map((issue) => ({
-    path: formatPath(at, issue.path),
-    message: issue.message,
-  }));
+  return error.issues.slice(0, 20).flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatPath(at, [...issue.path, key]), message: 'unknown field' }))
+      : [{ path: formatPath(at, issue.path), message: issue.message }],
+  );
 }
 
 function formatPath(at: string, path: readonly PropertyKey[]): string {
@@ -131,6 +139,17 @@ function formatPath(at: string, path: readonly PropertyKey[]): string {
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Whether a JSON value has containers nested deeper than EVENT_MAX_DEPTH (iterative: safe on any input). */
+function tooDeep(root: unknown): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (typeof top.value !== 'object' || top.value === null) continue;
+    if (top.depth > EVENT_MAX_DEPTH) return true;
+    for (const value of Object.values(top.value)) stack.push({ value, depth: top.depth + 1 });
+  }
+  return false;
 }
 
 function utf8Length(s: string): number {
