@@ -58,11 +58,12 @@ export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 export type Weekday = z.infer<typeof Weekday>;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
 
-const PropertyFilter = comparisons({ property: name });
-const EventMatch = { event: name, where: z.array(PropertyFilter).max(20).optional() };
+const propertyFilter = comparisons({ property: name });
+const EventMatch = { event: name, where: z.array(propertyFilter).max(20).optional() };
 
 export type Comparison = { readonly op: Operator; readonly value?: unknown; readonly caseInsensitive?: boolean };
 export type PropertyFilter = Comparison & { readonly property: string };
+export const PropertyFilter = propertyFilter as unknown as z.ZodType<PropertyFilter>;
 export interface EventMatch {
   readonly event: string;
   readonly where?: readonly PropertyFilter[];
