@@ -1,10 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Hub } from '../engine/hub.js';
 import { registerBodyParser, tooLarge } from './body.js';
+import { registerCors } from './cors.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { openApiDocument } from './openapi.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { profileRoutes } from './profile-routes.js';
+import { sdkRoutes } from './sdk-routes.js';
+import { webRoutes } from './web-routes.js';
+import { workspaceRoutes } from './workspace-routes.js';
 
 /** The HTTP API of one hub. */
 export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
@@ -21,8 +25,12 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split('?')[0]}`)));
 
+  registerCors(app, hub);
   ingestRoutes(app, hub);
+  webRoutes(app, hub);
+  sdkRoutes(app);
   void app.register(async (scope) => profileRoutes(scope, hub));
+  void app.register(async (scope) => workspaceRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -1,28 +1,9 @@
 import { z } from 'zod';
 import { AliasCall, BatchRequest, GroupCall, IdentifyCall, PageCall, ScreenCall, TrackCall } from '../core/events/event.js';
 import { TimelineQuery } from './profile-routes.js';
-import { Health, Problem, Profile, Success, Timeline } from './schemas.js';
-
-type Schema = z.ZodType;
-const json = (s: Schema): unknown => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
-const content = (s: Schema, type = 'application/json') => ({ content: { [type]: { schema: json(s) } } });
-const problems = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: 'problem details (RFC 9457)', ...content(Problem, 'application/problem+json') }]));
-
-function ingestion(summary: string, body: Schema) {
-  return {
-    post: {
-      tags: ['ingestion'],
-      summary,
-      security: [{ writeKey: [] }, {}],
-      description:
-        'Segment HTTP tracking API. Auth: HTTP Basic with the write key as user name, or `writeKey` in the body. ' +
-        'Any content type is read as JSON; `Content-Encoding: gzip` is accepted. Answered only after the events are committed.',
-      requestBody: { required: true, ...content(body) },
-      responses: { '200': { description: 'committed', ...content(Success) }, ...problems(400, 401, 413, 429) },
-    },
-  };
-}
+import { content, ingestion, json, problems, type Schema } from './openapi-parts.js';
+import { webPaths } from './openapi-web.js';
+import { Health, Profile, Timeline } from './schemas.js';
 
 function admin(summary: string, response: Schema, params: string[], query?: Schema) {
   const parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
@@ -59,6 +40,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/profiles/{id}/timeline': admin('Timeline, newest first', Timeline, ['id'], TimelineQuery),
       '/health': { get: { tags: ['operations'], summary: 'Liveness and processing position', responses: { '200': { description: 'ok', ...content(Health) } } } },
       '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
+      ...webPaths(),
     },
   };
 }

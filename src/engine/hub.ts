@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { Ingestor } from './ingest.js';
 import { DEFAULT_WORKSPACE, KeyResolver } from './keys.js';
 import { Metrics } from './metrics.js';
+import { OriginGate } from './origins.js';
 import { Processor } from './processor.js';
 
 /** One running hub: store, ingestion, processing and what the API needs of them. */
@@ -15,6 +16,8 @@ export interface Hub {
   readonly ingestor: Ingestor;
   readonly processor: Processor;
   readonly keys: KeyResolver;
+  /** Which web origins may send events with a workspace's write keys (CORS). */
+  readonly origins: OriginGate;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newMessageId: () => string;
@@ -46,6 +49,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   return {
     config, store, ingestor, processor: proc, metrics, clock,
     keys: new KeyResolver(store.workspaces),
+    origins: new OriginGate(store.workspaces),
     newMessageId: () => `hub-${randomUUID()}`,
     close: async () => {
       await proc.stop();

@@ -43,4 +43,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
      profile_id TEXT NOT NULL, id_type TEXT NOT NULL, id_value TEXT NOT NULL, other_profile_id TEXT,
      rule TEXT NOT NULL, at INTEGER NOT NULL);
    CREATE INDEX identity_decisions_profile ON identity_decisions (profile_id);`,
+  // 2: a workspace's own settings (JSON with a version; '{}' = defaults), e.g. the origins allowed to send events.
+  `ALTER TABLE workspaces ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
 ];
