@@ -89,7 +89,7 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     z.strictObject({
       kind: z.literal('event'),
       ...EventMatch,
-      count: z.strictObject({ op: z.enum(['atLeast', 'atMost', 'exactly']), value: z.number().int().min(0).max(1_000_000) }).optional(),
+      count: z.strictObject({ op: z.enum(['atLeast', 'atMost', 'exactly']), value: z.number().int().min(0).max(1000) }).optional(),
       within: z.union([z.strictObject({ last: Duration }), z.strictObject({ between: z.tuple([isoDate, isoDate]) })]).optional(),
     }),
     z.strictObject({ kind: z.literal('sequence'), first: z.strictObject(EventMatch), thenNot: z.strictObject(EventMatch), within: Duration, sameProperties: z.array(name).max(5).optional() }),

@@ -1,0 +1,64 @@
+import { durationMs } from '../conditions/compare.js';
+import type { Condition } from '../conditions/schema.js';
+import { err, ok, type Result } from '../result.js';
+
+/** What a condition reads: the events it looks back on (and how far), the segments it names. */
+export interface Dependencies {
+  /** Event name → how far back (ms) it looks; Infinity for all time. */
+  readonly events: ReadonlyMap<string, number>;
+  readonly segments: ReadonlySet<string>;
+}
+
+export function dependenciesOf(c: Condition): Dependencies {
+  const events = new Map<string, number>();
+  const segments = new Set<string>();
+  const need = (name: string, ms: number): void => void events.set(name, Math.max(events.get(name) ?? 0, ms));
+  const walk = (x: Condition): void => {
+    switch (x.kind) {
+      case 'and':
+      case 'or':
+        return x.of.forEach(walk);
+      case 'not':
+        return walk(x.of);
+      case 'event':
+        return need(x.event, x.within && 'last' in x.within ? durationMs(x.within.last) : Infinity);
+      case 'sequence':
+        // The latest `first` may be old; its follow-ups lie within the window after it.
+        need(x.first.event, Infinity);
+        return need(x.thenNot.event, Infinity);
+      case 'inSegment':
+        return void segments.add(x.segment);
+      default:
+        return;
+    }
+  };
+  walk(c);
+  return { events, segments };
+}
+
+/** Segments in an order where each comes after the segments it names; a cycle is an error naming it. */
+export function orderSegments<S extends { readonly id: string; readonly condition: Condition }>(defs: readonly S[]): Result<S[], string> {
+  const byId = new Map(defs.map((d) => [d.id, d]));
+  const out: S[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (d: S, path: string[]): string | undefined => {
+    const s = state.get(d.id);
+    if (s === 'done') return undefined;
+    if (s === 'visiting') return `segments form a cycle: ${[...path, d.id].join(' → ')}`;
+    state.set(d.id, 'visiting');
+    for (const dep of dependenciesOf(d.condition).segments) {
+      const target = byId.get(dep);
+      if (!target) return `segment ${d.id} names unknown segment ${dep}`;
+      const problem = visit(target, [...path, d.id]);
+      if (problem) return problem;
+    }
+    state.set(d.id, 'done');
+    out.push(d);
+    return undefined;
+  };
+  for (const d of defs) {
+    const problem = visit(d, []);
+    if (problem) return err(problem);
+  }
+  return ok(out);
+}
