@@ -2,6 +2,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../src/adapters/clock/virtual.js';
 import { Health } from '../src/api/schemas.js';
 import { ADMIN_KEY, basic, bearer, startTestHub, WRITE_KEY, type TestHub } from './helpers.js';
 
@@ -566,7 +567,7 @@ describe('clock-skew correction (virtual clock)', () => {
   const HOUR = 3_600_000;
   let t: TestHub;
   beforeAll(async () => {
-    t = await startTestHub({}, { now: () => NOW });
+    t = await startTestHub({}, new VirtualClock(NOW));
   });
   afterAll(() => t.close());
 
@@ -749,7 +750,7 @@ describe('documents and operations', () => {
         documented.push(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
         expect(['get', 'post', 'put', 'patch', 'delete'], where).toContain(method);
         expect(op.summary, where).toMatch(/\S/);
-        expect(Object.keys(op.responses), where).toContain('200');
+        expect(Object.keys(op.responses).some((code) => /^2\d\d$/.test(code)), where).toBe(true);
         for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
           expect(op.parameters, where).toContainEqual(expect.objectContaining({ name, in: 'path', required: true }));
         }

@@ -7,6 +7,7 @@ import { openApiDocument } from './openapi.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { profileRoutes } from './profile-routes.js';
 import { sdkRoutes } from './sdk-routes.js';
+import { segmentRoutes } from './segment-routes.js';
 import { webRoutes } from './web-routes.js';
 import { workspaceRoutes } from './workspace-routes.js';
 
@@ -31,6 +32,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   sdkRoutes(app);
   void app.register(async (scope) => profileRoutes(scope, hub));
   void app.register(async (scope) => workspaceRoutes(scope, hub));
+  void app.register(async (scope) => segmentRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { HubEvent, LoggedEvent } from '../core/events/event.js';
 import { zodErrors } from '../core/events/validate.js';
 import { normalizeIdentifier } from '../core/identity/identifier.js';
 import type { Hub } from '../engine/hub.js';
+import { timelineItems } from '../engine/timeline.js';
 import type { TimelinePosition } from '../ports/profile-reader.js';
 import { requireAdmin } from './admin-auth.js';
 import { problem, sendProblem } from './problem.js';
@@ -39,37 +39,14 @@ export function profileRoutes(app: FastifyInstance, hub: Hub): void {
     if (!p) return sendProblem(reply, notFound(`with id ${req.params.id}`));
     const positions = await reader.timeline(req.workspaceId, p.id, q.data.limit + 1, before);
     const page = positions.slice(0, q.data.limit);
-    const events = await hub.store.log.get(page.map((t) => t.seq));
     const last = page.at(-1);
-    return { items: events.map(timelineItem), nextCursor: positions.length > q.data.limit && last ? encodeCursor(last) : null };
+    return { items: await timelineItems(hub.store, page), nextCursor: positions.length > q.data.limit && last ? encodeCursor(last) : null };
   });
-}
-
-export function timelineItem({ event: e }: LoggedEvent): Record<string, unknown> {
-  const item: Partial<HubEvent> & Record<string, unknown> = {
-    kind: 'event',
-    messageId: e.messageId,
-    type: e.type,
-    event: e.event,
-    name: e.name,
-    category: e.category,
-    userId: e.userId,
-    anonymousId: e.anonymousId,
-    groupId: e.groupId,
-    previousId: e.previousId,
-    timestamp: e.timestamp,
-    receivedAt: e.receivedAt,
-    properties: e.properties,
-    traits: e.traits,
-    context: e.context,
-  };
-  for (const k of Object.keys(item)) if (item[k] === undefined) delete item[k];
-  return item;
 }
 
 const encodeCursor = (t: TimelinePosition): string => Buffer.from(`${t.ts}.${t.seq}`).toString('base64url');
 
 function decodeCursor(cursor: string): TimelinePosition | null {
-  const m = /^(-?\d+)\.(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const m = /^(-?\d+)\.(-?\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return m ? { ts: Number(m[1]), seq: Number(m[2]) } : null;
 }

@@ -14,7 +14,7 @@ export const Profile = z.object({
 });
 
 export const TimelineItem = z.object({
-  kind: z.literal('event'),
+  kind: z.enum(['event', 'hub']).describe('event: received; hub: the hub\'s own (Segment Entered, Segment Exited)'),
   messageId: z.string(),
   type: z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']),
   event: z.string().optional(),

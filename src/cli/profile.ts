@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import { timelineItem } from '../api/profile-routes.js';
 import { loadConfig } from '../config.js';
 import { normalizeIdentifier } from '../core/identity/identifier.js';
 import { startHub } from '../engine/hub.js';
+import { timelineItems } from '../engine/timeline.js';
 import { DEFAULT_WORKSPACE } from '../engine/keys.js';
 
 interface ProfileOptions {
@@ -24,7 +24,7 @@ export async function profileCommand(type: string, value: string, opts: ProfileO
       return;
     }
     const positions = await hub.store.reader.timeline(DEFAULT_WORKSPACE, profile.id, opts.limit);
-    const timeline = (await hub.store.log.get(positions.map((p) => p.seq))).map(timelineItem);
+    const timeline = await timelineItems(hub.store, positions);
     if (opts.json) return console.log(JSON.stringify({ profile, timeline }, null, 2));
     console.log(`profile ${profile.id}  (created ${profile.createdAt}, updated ${profile.updatedAt})`);
     console.log(`identifiers: ${profile.identifiers.map((i) => `${i.type}=${i.value}`).join(', ')}`);

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { openSqliteStore, type Store } from '../adapters/sqlite/index.js';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import { AudienceJobs } from './audience-jobs.js';
+import { AudienceDefinitionsCache } from './audiences.js';
 import { Ingestor } from './ingest.js';
 import { DEFAULT_WORKSPACE, KeyResolver } from './keys.js';
 import { Metrics } from './metrics.js';
@@ -18,6 +20,8 @@ export interface Hub {
   readonly keys: KeyResolver;
   /** Which web origins may send events with a workspace's write keys (CORS). */
   readonly origins: OriginGate;
+  /** Segments and computed traits as processing uses them; invalidate after a change. */
+  readonly audienceDefinitions: AudienceDefinitionsCache;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newMessageId: () => string;
@@ -29,7 +33,12 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   await store.workspaces.ensureWorkspace(DEFAULT_WORKSPACE, 'Default');
   const lag = { of: (): number => 0 };
   const metrics = new Metrics(() => lag.of());
-  const proc = new Processor(store.log, store.state, clock, {
+  const audienceDefinitions = new AudienceDefinitionsCache(store.definitions);
+  const jobs = new AudienceJobs({
+    state: store.state, log: store.log, reader: store.reader, audiences: store.audiences, definitions: store.definitions,
+    cache: audienceDefinitions, clock,
+  });
+  const proc = new Processor(store.log, store.state, clock, audienceDefinitions, jobs, {
     rules: config.identity,
     traitStrategies: config.traitStrategies,
     batchSize: config.batchSize,
@@ -47,7 +56,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   });
   await proc.start();
   return {
-    config, store, ingestor, processor: proc, metrics, clock,
+    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions,
     keys: new KeyResolver(store.workspaces),
     origins: new OriginGate(store.workspaces),
     newMessageId: () => `hub-${randomUUID()}`,

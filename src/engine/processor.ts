@@ -1,9 +1,13 @@
 import { batchNeeds, resolveBatch } from '../core/identity/resolve.js';
 import type { IdentityRules } from '../core/identity/identifier.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
+import { audienceStep, type AudienceOutcome } from '../core/segments/batch.js';
+import type { HubEvent } from '../core/events/event.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventLog } from '../ports/event-log.js';
 import type { StateStore } from '../ports/state-store.js';
+import type { AudienceJobs } from './audience-jobs.js';
+import type { AudienceDefinitionsCache } from './audiences.js';
 import { newId } from './ids.js';
 
 export interface ProcessorOptions {
@@ -13,25 +17,32 @@ export interface ProcessorOptions {
   /** While idle, how often to look for events appended by another process (e.g. `xhub import`). */
   readonly idleCheckMs: number;
   readonly onBatch?: (events: number, cursor: number) => void;
+  readonly onAudience?: (o: AudienceOutcome) => void;
   readonly onError?: (error: unknown) => void;
 }
 
 /**
- * The worker: reads the log in order and applies each batch with its cursor in one transaction,
- * so after a crash nothing is applied twice or skipped.
+ * The worker, the one writer of profile state: reads the log in order and applies each batch
+ * (identity, profiles, audiences) with its cursor in one transaction, so after a crash nothing is
+ * applied twice or skipped; between batches it fires due audience timers and backfills.
  */
 export class Processor {
   private cursor = 0;
   private head = 0;
   private running = false;
+  private again = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private cancelDue: (() => void) | undefined;
   private waiters: { seq: number; resolve: () => void }[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly log: EventLog,
     private readonly state: StateStore,
     private readonly clock: Clock,
+    private readonly definitions: AudienceDefinitionsCache,
+    private readonly jobs: AudienceJobs,
     private readonly opts: ProcessorOptions,
   ) {}
 
@@ -61,20 +72,44 @@ export class Processor {
     return new Promise((resolve) => this.waiters.push({ seq, resolve }));
   }
 
+  /** Resolves when the loop has nothing left to do now (events, due timers, backfills). */
+  whenIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    clearTimeout(this.idle);
+    this.cancelDue?.();
     while (this.running) await new Promise((r) => setTimeout(r, 5));
   }
 
-  private kick(): void {
-    if (this.running || this.stopped) return;
-    clearTimeout(this.timer);
+  /** Runs the loop now (new events, a definition changed, a timer is due). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.idle);
     this.running = true;
-    void this.drain().finally(() => {
+    void this.loop().finally(() => {
       this.running = false;
-      if (!this.stopped) this.timer = setTimeout(() => void this.recheck(), this.cursor < this.head ? 0 : this.opts.idleCheckMs);
+      if (this.again) return void ((this.again = false), this.kick());
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      void this.sleep();
     });
+  }
+
+  /** Until the next audience timer, new events (notify) or, for other processes' appends, the idle check. */
+  private async sleep(): Promise<void> {
+    if (this.stopped) return;
+    this.cancelDue?.();
+    const due = await this.jobs.nextDue().catch(() => undefined);
+    if (this.stopped || this.running) return;
+    if (due !== undefined) this.cancelDue = this.clock.at(due, () => this.kick());
+    this.idle = setTimeout(() => void this.recheck(), this.opts.idleCheckMs);
   }
 
   private async recheck(): Promise<void> {
@@ -82,32 +117,51 @@ export class Processor {
     this.kick();
   }
 
-  private async drain(): Promise<void> {
-    while (!this.stopped && this.cursor < this.head) {
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.again = false;
+      let worked = false;
       try {
-        await this.step();
+        if (this.cursor < this.head) worked = (await this.step()) || worked;
+        worked = (await this.jobs.runDue()) || worked;
+        if (this.cursor >= this.head) worked = (await this.jobs.backfillChunk()) || worked;
       } catch (e) {
         this.opts.onError?.(e);
         this.cursor = await this.state.cursor();
         await new Promise((r) => setTimeout(r, 200));
+        worked = true;
       }
+      if (!worked && !this.again) return;
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  private async step(): Promise<void> {
+  private async step(): Promise<boolean> {
     const events = await this.log.readAfter(this.cursor, this.opts.batchSize);
     const last = events.at(-1);
     if (!last) {
       this.head = this.cursor;
-      return;
+      return false;
     }
+    await this.definitions.prepare();
     const now = this.clock.now();
-    await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), (snapshot) =>
-      resolveBatch(snapshot, events, { ...this.opts, now, newProfileId: () => newId('prof', now) }),
-    );
+    const bySeq = new Map<number, HubEvent>(events.map((e) => [e.seq, e.event]));
+    await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), {
+      identity: (snapshot) => resolveBatch(snapshot, events, { ...this.opts, now, newProfileId: () => newId('prof', now) }),
+      audience: (identity, stored) => {
+        const o = audienceStep({
+          identity, events: bySeq, stored, now,
+          definitions: (ws) => this.definitions.of(ws),
+          segmentNames: (ws, id) => this.definitions.segmentName(ws, id),
+        });
+        if (o.audiences.length === 0 && o.removed.length === 0) return undefined;
+        this.opts.onAudience?.(o);
+        return o;
+      },
+    });
     this.cursor = last.seq;
     this.opts.onBatch?.(events.length, this.cursor);
     this.waiters = this.waiters.filter((w) => (w.seq <= this.cursor ? (w.resolve(), false) : true));
+    return true;
   }
 }

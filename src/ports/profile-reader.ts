@@ -10,6 +10,12 @@ export interface ProfileView {
   readonly updatedAt: string;
 }
 
+export interface HubTimelineItem {
+  readonly id: number;
+  readonly ts: number;
+  readonly body: { readonly type: string; readonly event?: string; readonly properties?: Readonly<Record<string, unknown>> };
+}
+
 export interface TimelinePosition {
   readonly ts: number;
   readonly seq: number;
@@ -22,5 +28,7 @@ export interface ProfileReader {
   byId(workspaceId: string, id: string): Promise<ProfileView | undefined>;
   /** Newest first, strictly before `before` when given. */
   timeline(workspaceId: string, profileId: string, limit: number, before?: TimelinePosition): Promise<readonly TimelinePosition[]>;
+  /** The hub's own timeline events (`Segment Entered` …) by id; timeline positions name them with `seq = -id`. */
+  hubEvents(ids: readonly number[]): Promise<readonly HubTimelineItem[]>;
   counts(): Promise<{ readonly profiles: number; readonly identifiers: number }>;
 }

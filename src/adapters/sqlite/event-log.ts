@@ -21,10 +21,16 @@ export class SqliteEventLog implements EventLog {
     this.maxSeq = db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').pluck();
     this.appendAll = db.transaction((events: readonly NewEvent[]): AppendOutcome => {
       let appended = 0;
+      let last = 0;
       for (const { workspaceId, event } of events) {
-        appended += this.insert.run(workspaceId, event.messageId, Date.parse(event.receivedAt), JSON.stringify(event)).changes;
+        const r = this.insert.run(workspaceId, event.messageId, Date.parse(event.receivedAt), JSON.stringify(event));
+        if (r.changes > 0) {
+          appended++;
+          last = Number(r.lastInsertRowid);
+        }
       }
-      return { appended, duplicates: events.length - appended, head: this.maxSeq.get() as number };
+      // Inside the write transaction the row just inserted has the highest seq; after duplicates only, ask.
+      return { appended, duplicates: events.length - appended, head: appended > 0 ? last : (this.maxSeq.get() as number) };
     });
   }
 

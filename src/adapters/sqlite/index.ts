@@ -1,10 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AudienceReader } from '../../ports/audience-reader.js';
+import type { DefinitionStore } from '../../ports/definitions.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { ProfileReader } from '../../ports/profile-reader.js';
 import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
+import { SqliteAudienceReader } from './audience-reader.js';
 import { migrate, openDatabase, type Durability } from './database.js';
+import { SqliteDefinitions } from './definitions.js';
 import { SqliteEventLog } from './event-log.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteProfileReader } from './profile-reader.js';
@@ -16,6 +20,8 @@ export interface Store {
   readonly state: StateStore;
   readonly reader: ProfileReader;
   readonly workspaces: Workspaces;
+  readonly definitions: DefinitionStore;
+  readonly audiences: AudienceReader;
   close(): Promise<void>;
 }
 
@@ -37,6 +43,8 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     state: new SqliteStateStore(stateDb),
     reader: new SqliteProfileReader(readDb),
     workspaces: new SqliteWorkspaces(stateDb),
+    definitions: new SqliteDefinitions(stateDb),
+    audiences: new SqliteAudienceReader(readDb),
     close: async () => {
       await log.close();
       for (const db of [stateDb, readDb]) db.close();

@@ -45,4 +45,20 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX identity_decisions_profile ON identity_decisions (profile_id);`,
   // 2: a workspace's own settings (JSON with a version; '{}' = defaults), e.g. the origins allowed to send events.
   `ALTER TABLE workspaces ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  // 3: segments and computed traits (definitions), each profile's audience state with its next due
+  // instant (the durable timer, indexed by due time), memberships, and the hub's own timeline events.
+  `CREATE TABLE definitions (
+     id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+     body TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     backfill TEXT);
+   CREATE UNIQUE INDEX definitions_name ON definitions (workspace_id, kind, name);
+   CREATE TABLE audiences (
+     profile_id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, v INTEGER NOT NULL, state TEXT NOT NULL, next_due INTEGER);
+   CREATE INDEX audiences_due ON audiences (next_due) WHERE next_due IS NOT NULL;
+   CREATE TABLE segment_members (
+     segment_id TEXT NOT NULL, profile_id TEXT NOT NULL, workspace_id TEXT NOT NULL, since INTEGER NOT NULL,
+     PRIMARY KEY (segment_id, profile_id)) WITHOUT ROWID;
+   CREATE INDEX segment_members_profile ON segment_members (profile_id);
+   CREATE TABLE hub_events (
+     id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);`,
 ];

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Identifier } from '../../core/identity/identifier.js';
-import type { ProfileReader, ProfileView, TimelinePosition } from '../../ports/profile-reader.js';
+import type { HubTimelineItem, ProfileReader, ProfileView, TimelinePosition } from '../../ports/profile-reader.js';
 import type { GroupRow, ProfileRow } from './rows.js';
 
 /** Reads profiles on a connection of its own (WAL readers never block the writer). */
@@ -17,6 +17,7 @@ export class SqliteProfileReader implements ProfileReader {
       before: db.prepare(
         'SELECT ts, seq FROM timeline WHERE profile_id = ? AND (ts, seq) < (?, ?) ORDER BY ts DESC, seq DESC LIMIT ?',
       ),
+      hubEvent: db.prepare('SELECT id, ts, body FROM hub_events WHERE id = ?'),
       profiles: db.prepare('SELECT count(*) FROM profiles WHERE merged_into IS NULL').pluck(),
       identifiers: db.prepare('SELECT count(*) FROM identifiers').pluck(),
     };
@@ -36,6 +37,15 @@ export class SqliteProfileReader implements ProfileReader {
   timeline(_workspaceId: string, profileId: string, limit: number, before?: TimelinePosition): Promise<readonly TimelinePosition[]> {
     const rows = before ? this.s.before.all(profileId, before.ts, before.seq, limit) : this.s.newest.all(profileId, limit);
     return Promise.resolve(rows as TimelinePosition[]);
+  }
+
+  hubEvents(ids: readonly number[]): Promise<readonly HubTimelineItem[]> {
+    const out: HubTimelineItem[] = [];
+    for (const id of ids) {
+      const row = this.s.hubEvent.get(id) as { id: number; ts: number; body: string } | undefined;
+      if (row) out.push({ id: row.id, ts: row.ts, body: JSON.parse(row.body) as HubTimelineItem['body'] });
+    }
+    return Promise.resolve(out);
   }
 
   counts(): Promise<{ profiles: number; identifiers: number }> {

@@ -40,15 +40,19 @@ export function profileFromRow(row: ProfileRow, identifiers: readonly Identifier
   };
 }
 
-export function profileToRow(p: ProfileState): ProfileRow {
+/** The row of a profile; `json` passes already serialised parts that did not change. */
+export function profileToRow(
+  p: ProfileState,
+  json: Partial<Pick<ProfileRow, 'traits' | 'trait_stamps' | 'groups' | 'merged_from'>> = {},
+): ProfileRow {
   return {
     id: p.id,
     workspace_id: p.workspaceId,
     v: PROFILE_ROW_VERSION,
-    traits: JSON.stringify(p.traits.values),
-    trait_stamps: JSON.stringify(p.traits.stamps),
-    groups: JSON.stringify(p.groups),
-    merged_from: JSON.stringify(p.mergedFrom),
+    traits: json.traits ?? JSON.stringify(p.traits.values),
+    trait_stamps: json.trait_stamps ?? JSON.stringify(p.traits.stamps),
+    groups: json.groups ?? JSON.stringify(p.groups),
+    merged_from: json.merged_from ?? JSON.stringify(p.mergedFrom),
     merged_into: p.mergedInto ?? null,
     created_at: p.createdAt,
     updated_at: p.updatedAt,

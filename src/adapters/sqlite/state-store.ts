@@ -1,31 +1,75 @@
 import type Database from 'better-sqlite3';
 import type { Identifier } from '../../core/identity/identifier.js';
-import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot } from '../../core/identity/snapshot.js';
+import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot, type TimelineEntry } from '../../core/identity/snapshot.js';
 import { groupKey, type GroupState, type ProfileState } from '../../core/profiles/profile.js';
-import { CursorConflict, type StateStore } from '../../ports/state-store.js';
-import { groupFromRow, groupToRow, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
+import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
+import { CursorConflict, type AudienceSelection, type BatchWork, type StateStore } from '../../ports/state-store.js';
+import { SqliteAudiences } from './audience-store.js';
+
+type AudienceWork = (profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>) => AudienceOutcome;
+import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
+
+/** Timeline rows written per multi-row INSERT: fewer statement calls on the hottest write. */
+const TIMELINE_CHUNK = 64;
+
+/** A profile as the batch loaded it: its state and the row it was read from. */
+interface Loaded {
+  readonly state: ProfileState;
+  readonly row: ProfileRow;
+}
 
 /** Profile state in `state.db`: each batch is one synchronous transaction with the cursor. */
 export class SqliteStateStore implements StateStore {
   private readonly s;
   private readonly unit;
+  private readonly audienceUnit;
+  private readonly audiences: SqliteAudiences;
+  /** Profiles the batch being processed loaded (valid only inside its transaction). */
+  private loaded = new Map<string, Loaded>();
 
   constructor(db: Database.Database) {
     this.s = statements(db);
-    this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, compute: (s: IdentitySnapshot) => BatchOutcome) => {
+    this.audiences = new SqliteAudiences(db);
+    this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
-      this.write(compute(this.load(needs)));
+      try {
+        const identity = work.identity(this.load(needs));
+        const audience = work.audience(identity, this.audiences.load(identity.profiles.map((p) => p.id)));
+        this.write(identity);
+        if (audience) this.audiences.write(audience);
+      } finally {
+        this.loaded = new Map();
+      }
       this.s.setCursor.run(upTo);
     });
+    this.audienceUnit = db.transaction((select: AudienceSelection, work: AudienceWork): number => {
+      const ids = 'ids' in select ? select.ids : this.audiences.dueProfiles(select.dueBy, select.limit);
+      const profiles = ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+      if (profiles.length > 0) this.audiences.write(work(profiles, this.audiences.load(ids)));
+      return ids.length;
+    });
+  }
+
+  processAudiences(select: AudienceSelection, work: AudienceWork): Promise<number> {
+    return Promise.resolve(this.audienceUnit.immediate(select, work));
+  }
+
+  nextDue(): Promise<number | undefined> {
+    return Promise.resolve(this.audiences.nextDue());
+  }
+
+  private profileById(id: string): ProfileState | undefined {
+    const row = this.s.profile.get(id) as ProfileRow | undefined;
+    return row && profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]);
   }
 
   cursor(): Promise<number> {
     return Promise.resolve(this.s.cursor.get() as number);
   }
 
-  process(after: number, upTo: number, needs: BatchNeeds, compute: (snapshot: IdentitySnapshot) => BatchOutcome): Promise<void> {
-    this.unit.immediate(after, upTo, needs, compute);
+  process(after: number, upTo: number, needs: BatchNeeds, work: BatchWork): Promise<void> {
+    this.unit.immediate(after, upTo, needs, work);
     return Promise.resolve();
   }
 
@@ -44,7 +88,9 @@ export class SqliteStateStore implements StateStore {
       profileOf.set(key, profileId);
       if (!profiles.has(profileId)) {
         const row = this.s.profile.get(profileId) as ProfileRow;
-        profiles.set(profileId, profileFromRow(row, this.s.identifiersOf.all(profileId) as Identifier[]));
+        const state = profileFromRow(row, this.s.identifiersOf.all(profileId) as Identifier[]);
+        profiles.set(profileId, state);
+        this.loaded.set(profileId, { state, row });
       }
     }
     const groups = new Map<string, GroupState>();
@@ -57,7 +103,7 @@ export class SqliteStateStore implements StateStore {
 
   private write(o: BatchOutcome): void {
     const s = this.s;
-    for (const p of o.profiles) s.upsertProfile.run(profileToRow(p));
+    for (const p of o.profiles) this.writeProfile(p);
     for (const m of o.merges) {
       s.moveIdentifiers.run(m.winnerId, m.loserId);
       s.moveTimeline.run(m.winnerId, m.loserId);
@@ -65,11 +111,60 @@ export class SqliteStateStore implements StateStore {
       s.insertMerge.run(m.workspaceId, m.winnerId, m.loserId, m.messageId, m.via.type, m.via.value, m.at);
     }
     for (const l of o.links) s.link.run(l.workspaceId, l.identifier.type, l.identifier.value, l.profileId);
-    for (const t of o.timeline) s.timeline.run(t.profileId, t.ts, t.seq, t.workspaceId);
+    this.writeTimeline(o.timeline);
     for (const d of o.decisions) {
       s.decision.run(d.workspaceId, d.kind, d.messageId, d.profileId, d.identifier.type, d.identifier.value, d.otherProfileId ?? null, d.rule, d.at);
     }
     for (const g of o.groups) s.upsertGroup.run(groupToRow(g));
+  }
+
+  /**
+   * Writes a profile the batch created or changed. Most events only move `updatedAt` of a profile
+   * loaded for the batch: then only that column is written; otherwise the JSON of the parts that
+   * kept their identity (the core returns unchanged parts as the same objects) is reused.
+   */
+  private writeProfile(p: ProfileState): void {
+    const before = this.loaded.get(p.id);
+    if (before === undefined) {
+      this.s.upsertProfile.run(profileToRow(p));
+      return;
+    }
+    const { state: b, row } = before;
+    const sameTraits = p.traits === b.traits;
+    if (
+      sameTraits && p.groups === b.groups && p.mergedFrom === b.mergedFrom && p.mergedInto === b.mergedInto &&
+      p.workspaceId === b.workspaceId && row.v === PROFILE_ROW_VERSION
+    ) {
+      if (p.updatedAt !== b.updatedAt) this.s.touchProfile.run(p.updatedAt, p.id);
+      return;
+    }
+    this.s.upsertProfile.run(
+      profileToRow(p, {
+        traits: sameTraits ? row.traits : undefined,
+        trait_stamps: sameTraits ? row.trait_stamps : undefined,
+        groups: p.groups === b.groups ? row.groups : undefined,
+        merged_from: p.mergedFrom === b.mergedFrom ? row.merged_from : undefined,
+      }),
+    );
+  }
+
+  private writeTimeline(timeline: BatchOutcome['timeline']): void {
+    const full = timeline.length - (timeline.length % TIMELINE_CHUNK);
+    const args: (string | number)[] = new Array<string | number>(TIMELINE_CHUNK * 4);
+    for (let i = 0; i < full; i += TIMELINE_CHUNK) {
+      for (let j = 0; j < TIMELINE_CHUNK; j++) {
+        const t = timeline[i + j] as TimelineEntry;
+        args[j * 4] = t.profileId;
+        args[j * 4 + 1] = t.ts;
+        args[j * 4 + 2] = t.seq;
+        args[j * 4 + 3] = t.workspaceId;
+      }
+      this.s.timelineChunk.run(args);
+    }
+    for (let i = full; i < timeline.length; i++) {
+      const t = timeline[i] as TimelineEntry;
+      this.s.timeline.run(t.profileId, t.ts, t.seq, t.workspaceId);
+    }
   }
 }
 
@@ -99,6 +194,10 @@ function statements(db: Database.Database) {
        ON CONFLICT (workspace_id, type, value) DO UPDATE SET profile_id = excluded.profile_id`,
     ),
     timeline: db.prepare('INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES (?, ?, ?, ?)'),
+    timelineChunk: db.prepare(
+      `INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES ${Array(TIMELINE_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`,
+    ),
+    touchProfile: db.prepare('UPDATE profiles SET updated_at = ? WHERE id = ?'),
     decision: db.prepare(
       `INSERT INTO identity_decisions (workspace_id, kind, message_id, profile_id, id_type, id_value, other_profile_id, rule, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

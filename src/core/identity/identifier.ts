@@ -35,20 +35,33 @@ export const identifierKey = (id: Identifier): string => `${id.type}\u0000${id.v
 /** The identifiers an event carries, in priority order, without duplicates. */
 export function identifiersOf(event: HubEvent, rules: IdentityRules): Identifier[] {
   const out: Identifier[] = [];
-  const seen = new Set<string>();
-  for (const rule of rules.identifiers) {
+  for (const rule of compiled(rules)) {
     for (const path of rule.paths) {
-      const value = normalizeValue(valueAt(event, path), rule.normalize ?? 'none');
+      const value = normalizeValue(valueAt(event, path), rule.normalize);
       if (value === undefined) continue;
-      const id = { type: rule.type, value };
-      const key = identifierKey(id);
-      if (!seen.has(key)) {
-        seen.add(key);
-        out.push(id);
-      }
+      // A linear scan: an event carries a handful of identifiers.
+      if (!out.some((id) => id.type === rule.type && id.value === value)) out.push({ type: rule.type, value });
     }
   }
   return out;
+}
+
+interface CompiledRule {
+  readonly type: string;
+  readonly paths: readonly (readonly string[])[];
+  readonly normalize: 'none' | 'email' | 'phone';
+}
+
+/** Rules with their paths split once (memoised per rules object: identifiersOf runs for every event). */
+const compiledRules = new WeakMap<IdentityRules, readonly CompiledRule[]>();
+
+function compiled(rules: IdentityRules): readonly CompiledRule[] {
+  let c = compiledRules.get(rules);
+  if (c === undefined) {
+    c = rules.identifiers.map((r) => ({ type: r.type, paths: r.paths.map((p) => p.split('.')), normalize: r.normalize ?? 'none' }));
+    compiledRules.set(rules, c);
+  }
+  return c;
 }
 
 /** The identifiers an `alias` call's previousId may name, most specific first. */
@@ -59,9 +72,9 @@ export function aliasCandidates(previousId: string): Identifier[] {
   ];
 }
 
-function valueAt(event: HubEvent, path: string): unknown {
+function valueAt(event: HubEvent, path: readonly string[]): unknown {
   let cur: unknown = event;
-  for (const part of path.split('.')) {
+  for (const part of path) {
     if (typeof cur !== 'object' || cur === null) return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }

@@ -63,7 +63,7 @@ describe('segments: incremental memberships equal a full recomputation at every 
         };
         const step = (e?: StoredEvent): void => {
           if (e) seen.push(e);
-          const r = advance(state, defs, { traits: {} }, now, e);
+          const r = advance(state, defs, { traits: {} }, now, e ? [e] : []);
           state = r.state;
           due = r.nextDue;
           const members = new Set(Object.keys(state.members));

@@ -54,13 +54,15 @@ export interface AudienceStep {
 }
 
 /**
- * One step of the audience of a profile at `now`: take in an event (if any), expire what left its
+ * One step of the audience of a profile at `now`: take in the events that arrived, expire what left its
  * window, recompute computed traits and memberships, and say what changed and when to look again.
  * Pure: the caller stores the state and sets a durable timer at `nextDue`.
  */
-export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, event?: StoredEvent): AudienceStep {
+export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, arrived: readonly StoredEvent[] = []): AudienceStep {
   const lookback = lookbacks(defs);
-  const events = event && lookback.has(event.event) ? keep({ ...state.events, [event.event]: insert(state.events[event.event] ?? [], event) }, lookback, now) : keep(state.events, lookback, now);
+  const grown: Record<string, readonly StoredEvent[]> = { ...state.events };
+  for (const e of arrived) if (lookback.has(e.event)) grown[e.event] = insert(grown[e.event] ?? [], e);
+  const events = keep(grown, lookback, now);
   const computed: Record<string, TraitState> = {};
   const computedValues: Record<string, unknown> = {};
   let due: number | undefined;
@@ -69,8 +71,10 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
   };
   for (const t of defs.computed) {
     let s = expire(t, state.computed[t.name] ?? emptyState(t), now);
-    const entry = event ? entryOf(t, event, now) : undefined;
-    if (entry && (!t.window || entry[0] >= now - windowMs(t))) s = add(t, s, entry);
+    for (const e of arrived) {
+      const entry = entryOf(t, e, now);
+      if (entry && (!t.window || entry[0] >= now - windowMs(t))) s = add(t, s, entry);
+    }
     computed[t.name] = s;
     const v = valueOf(t, s, now);
     computedValues[t.name] = v.value;

@@ -138,3 +138,27 @@ export function recompute(t: ComputedTrait, events: readonly (FactEvent & { read
   }
   return valueOf(t, s, now).value;
 }
+
+/** Combines the states of two profiles that merged. */
+export function mergeStates(t: ComputedTrait, a: TraitState, b: TraitState): TraitState {
+  if (a.kind === 'window' && b.kind === 'window') {
+    const seen = new Set(a.entries.map((e) => e[1]));
+    return b.entries.reduce<TraitState>((s, e) => (seen.has(e[1]) ? s : add(t, s, e)), a);
+  }
+  if (a.kind !== 'all' || b.kind !== 'all') return a.kind === 'window' ? a : b;
+  const x = a.acc;
+  const y = b.acc;
+  const freq: Record<string, number> = { ...x.freq };
+  for (const [k, n] of Object.entries(y.freq)) freq[k] = (freq[k] ?? 0) + n;
+  const pick = (p: Entry | undefined, q: Entry | undefined, earlier: boolean): Entry | undefined =>
+    p === undefined ? q : q === undefined ? p : before(p, q) === earlier ? p : q;
+  const num = (p: number | undefined, q: number | undefined, f: (a: number, b: number) => number): number | undefined =>
+    p === undefined ? q : q === undefined ? p : f(p, q);
+  return {
+    kind: 'all',
+    acc: {
+      count: x.count + y.count, sum: x.sum + y.sum, min: num(x.min, y.min, Math.min), max: num(x.max, y.max, Math.max),
+      first: pick(x.first, y.first, true), last: pick(x.last, y.last, false), freq,
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type Database from 'better-sqlite3';
+import type { AudienceReader } from '../../ports/audience-reader.js';
+
+export class SqliteAudienceReader implements AudienceReader {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    this.s = {
+      members: db.prepare('SELECT profile_id AS profileId, since FROM segment_members WHERE segment_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?'),
+      count: db.prepare('SELECT count(*) FROM segment_members WHERE segment_id = ?').pluck(),
+      segmentsOf: db.prepare('SELECT segment_id AS segmentId, since FROM segment_members WHERE profile_id = ? ORDER BY segment_id'),
+      profileIds: db.prepare('SELECT id FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?').pluck(),
+      live: db.prepare('SELECT count(*) FROM profiles WHERE workspace_id = ? AND merged_into IS NULL').pluck(),
+      sample: db.prepare('SELECT id FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND rowid % ? = 0 LIMIT ?').pluck(),
+    };
+  }
+
+  members(segmentId: string, limit: number, after = ''): Promise<readonly { profileId: string; since: number }[]> {
+    return Promise.resolve(this.s.members.all(segmentId, after, limit) as { profileId: string; since: number }[]);
+  }
+
+  count(segmentId: string): Promise<number> {
+    return Promise.resolve(this.s.count.get(segmentId) as number);
+  }
+
+  segmentsOf(profileId: string): Promise<readonly { segmentId: string; since: number }[]> {
+    return Promise.resolve(this.s.segmentsOf.all(profileId) as { segmentId: string; since: number }[]);
+  }
+
+  profileIds(workspaceId: string, limit: number, after = ''): Promise<readonly string[]> {
+    return Promise.resolve(this.s.profileIds.all(workspaceId, after, limit) as string[]);
+  }
+
+  liveProfiles(workspaceId: string): Promise<number> {
+    return Promise.resolve(this.s.live.get(workspaceId) as number);
+  }
+
+  async sample(workspaceId: string, n: number): Promise<readonly string[]> {
+    const every = Math.max(1, Math.floor((await this.liveProfiles(workspaceId)) / n));
+    return this.s.sample.all(workspaceId, every, n) as string[];
+  }
+}

@@ -1,0 +1,66 @@
+import type Database from 'better-sqlite3';
+import type { AudienceState } from '../../core/segments/audience.js';
+import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
+
+/** Stored audience payloads carry a version, like profiles. */
+const AUDIENCE_ROW_VERSION = 1;
+
+/**
+ * Audiences in `state.db`, written inside the processing transaction that changed them: the state,
+ * its next due instant (the durable timer, indexed by due time), memberships, and `Segment Entered`
+ * / `Segment Exited` on the timeline (as hub events, with negative timeline sequence numbers).
+ */
+export class SqliteAudiences {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    this.s = {
+      get: db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck(),
+      put: db.prepare(
+        `INSERT INTO audiences (profile_id, workspace_id, v, state, next_due) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (profile_id) DO UPDATE SET v = excluded.v, state = excluded.state, next_due = excluded.next_due`,
+      ),
+      remove: db.prepare('DELETE FROM audiences WHERE profile_id = ?'),
+      removeMembers: db.prepare('DELETE FROM segment_members WHERE profile_id = ?'),
+      enter: db.prepare('INSERT OR REPLACE INTO segment_members (segment_id, profile_id, workspace_id, since) VALUES (?, ?, ?, ?)'),
+      exit: db.prepare('DELETE FROM segment_members WHERE segment_id = ? AND profile_id = ?'),
+      hubEvent: db.prepare('INSERT INTO hub_events (workspace_id, profile_id, ts, body) VALUES (?, ?, ?, ?)'),
+      timeline: db.prepare('INSERT INTO timeline (profile_id, ts, seq, workspace_id) VALUES (?, ?, ?, ?)'),
+      due: db.prepare('SELECT profile_id FROM audiences WHERE next_due <= ? ORDER BY next_due LIMIT ?').pluck(),
+      nextDue: db.prepare('SELECT min(next_due) FROM audiences WHERE next_due IS NOT NULL').pluck(),
+    };
+  }
+
+  load(profileIds: Iterable<string>): Map<string, AudienceRecord> {
+    const out = new Map<string, AudienceRecord>();
+    for (const id of profileIds) {
+      const raw = this.s.get.get(id) as string | undefined;
+      if (raw !== undefined) out.set(id, { state: JSON.parse(raw) as AudienceState });
+    }
+    return out;
+  }
+
+  write(o: AudienceOutcome): void {
+    for (const id of o.removed) {
+      this.s.remove.run(id);
+      this.s.removeMembers.run(id);
+    }
+    for (const a of o.audiences) this.s.put.run(a.profileId, a.workspaceId, AUDIENCE_ROW_VERSION, JSON.stringify(a.state), a.nextDue ?? null);
+    for (const c of o.changes) {
+      if (c.kind === 'entered') this.s.enter.run(c.segmentId, c.profileId, c.workspaceId, c.at);
+      else this.s.exit.run(c.segmentId, c.profileId);
+    }
+    for (const e of o.hubEvents) {
+      const id = Number(this.s.hubEvent.run(e.workspaceId, e.profileId, e.ts, JSON.stringify(e.body)).lastInsertRowid);
+      this.s.timeline.run(e.profileId, e.ts, -id, e.workspaceId);
+    }
+  }
+
+  dueProfiles(now: number, limit: number): string[] {
+    return this.s.due.all(now, limit) as string[];
+  }
+
+  nextDue(): number | undefined {
+    return (this.s.nextDue.get() as number | null) ?? undefined;
+  }
+}

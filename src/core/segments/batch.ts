@@ -1,0 +1,129 @@
+import { isTimeZone } from '../conditions/time.js';
+import type { HubEvent } from '../events/event.js';
+import type { BatchOutcome } from '../identity/snapshot.js';
+import type { ProfileState } from '../profiles/profile.js';
+import { emptyState, mergeStates } from '../traits/computed.js';
+import { advance, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type StoredEvent } from './audience.js';
+
+/** A profile's stored audience: its state and memberships (segment → since). */
+export interface AudienceRecord {
+  readonly state: AudienceState;
+}
+
+/** A hub event written on a profile's timeline (`Segment Entered` / `Segment Exited`). */
+export interface HubTimelineEvent {
+  readonly workspaceId: string;
+  readonly profileId: string;
+  readonly ts: number;
+  readonly body: { readonly type: 'track'; readonly event: string; readonly properties: Readonly<Record<string, unknown>> };
+}
+
+export interface AudienceOutcome {
+  readonly audiences: readonly { readonly profileId: string; readonly workspaceId: string; readonly state: AudienceState; readonly nextDue?: number }[];
+  readonly changes: readonly (MembershipChange & { readonly profileId: string; readonly workspaceId: string })[];
+  readonly hubEvents: readonly HubTimelineEvent[];
+  /** Profiles merged away: their audience and memberships go. */
+  readonly removed: readonly string[];
+}
+
+/** The name conditions and computed traits know an event by: a track's name, `Page Viewed`, `Screen Viewed`. */
+export function factEvent(e: HubEvent): StoredEvent | undefined {
+  const name = e.type === 'track' ? e.event : e.type === 'page' ? 'Page Viewed' : e.type === 'screen' ? 'Screen Viewed' : undefined;
+  if (name === undefined) return undefined;
+  return { event: name, ts: Date.parse(e.timestamp), messageId: e.messageId, properties: { ...e.properties, ...(e.name ? { name: e.name } : {}) } };
+}
+
+export interface AudienceInput {
+  readonly identity: BatchOutcome;
+  /** The batch's events by log sequence number. */
+  readonly events: ReadonlyMap<number, HubEvent>;
+  /** Stored audiences of every profile in the identity outcome (survivors and merged-away ones). */
+  readonly stored: ReadonlyMap<string, AudienceRecord>;
+  readonly definitions: (workspaceId: string) => AudienceDefinitions;
+  readonly segmentNames: (workspaceId: string, segmentId: string) => string;
+  readonly now: number;
+}
+
+/**
+ * The audience step of a processing batch: each surviving profile the batch touched takes in its
+ * new events (merged-away profiles' audiences folded in first) and is evaluated once, at `now`.
+ */
+export function audienceStep(input: AudienceInput): AudienceOutcome {
+  const { identity, now } = input;
+  const newEvents = new Map<string, StoredEvent[]>();
+  for (const t of identity.timeline) {
+    const e = input.events.get(t.seq);
+    const fact = e && factEvent(e);
+    if (fact) newEvents.set(t.profileId, [...(newEvents.get(t.profileId) ?? []), fact]);
+  }
+  const live = identity.profiles.filter((p) => p.mergedInto === undefined);
+  const audiences: AudienceOutcome['audiences'][number][] = [];
+  const changes: AudienceOutcome['changes'][number][] = [];
+  for (const p of live) {
+    const defs = input.definitions(p.workspaceId);
+    if (defs.segments.length === 0 && defs.computed.length === 0 && !input.stored.has(p.id)) continue;
+    const merged = identity.merges.filter((m) => m.winnerId === p.id).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
+    const step = advance(merged, defs, facts(p.traits.values), now, newEvents.get(p.id) ?? []);
+    audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
+    for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
+  }
+  return {
+    audiences,
+    changes,
+    hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))),
+    removed: identity.merges.map((m) => m.loserId),
+  };
+}
+
+/** Re-evaluates profiles whose timer fell due (no new event). */
+export function timerStep(profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>, input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'now'>): AudienceOutcome {
+  return audienceStep({ ...input, identity: { profiles, links: [], merges: [], decisions: [], timeline: [], groups: [] }, events: new Map(), stored });
+}
+
+/** What conditions read of a profile's traits; the `timezone` trait (IANA name) sets its local time. */
+export function facts(traits: Readonly<Record<string, unknown>>): { traits: Readonly<Record<string, unknown>>; timezone?: string } {
+  const tz = traits.timezone;
+  return typeof tz === 'string' && tz.length < 64 && isTimeZone(tz) ? { traits, timezone: tz } : { traits };
+}
+
+function mergeAudience(a: AudienceState, b: AudienceState | undefined, defs: AudienceDefinitions): AudienceState {
+  if (!b) return a;
+  const events: Record<string, StoredEvent[]> = {};
+  for (const name of new Set([...Object.keys(a.events), ...Object.keys(b.events)])) {
+    const byId = new Map([...(a.events[name] ?? []), ...(b.events[name] ?? [])].map((e) => [e.messageId, e]));
+    events[name] = [...byId.values()].sort((x, y) => x.ts - y.ts || (x.messageId < y.messageId ? -1 : 1));
+  }
+  const computed = { ...a.computed };
+  for (const t of defs.computed) {
+    const other = b.computed[t.name];
+    if (other) computed[t.name] = mergeStates(t, computed[t.name] ?? emptyState(t), other);
+  }
+  return { events, computed, members: a.members };
+}
+
+function segmentEvent(c: AudienceOutcome['changes'][number], segmentName: string): HubTimelineEvent {
+  return {
+    workspaceId: c.workspaceId,
+    profileId: c.profileId,
+    ts: c.at,
+    body: { type: 'track', event: c.kind === 'entered' ? 'Segment Entered' : 'Segment Exited', properties: { segmentId: c.segmentId, segmentName } },
+  };
+}
+
+/** Backfill: audiences rebuilt from each profile's whole history (memberships kept to report changes). */
+export function rebuildStep(
+  profiles: readonly ProfileState[],
+  stored: ReadonlyMap<string, AudienceRecord>,
+  history: ReadonlyMap<string, readonly StoredEvent[]>,
+  input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'now'>,
+): AudienceOutcome {
+  const audiences: AudienceOutcome['audiences'][number][] = [];
+  const changes: AudienceOutcome['changes'][number][] = [];
+  for (const p of profiles) {
+    const fresh: AudienceState = { events: {}, computed: {}, members: stored.get(p.id)?.state.members ?? {} };
+    const step = advance(fresh, input.definitions(p.workspaceId), facts(p.traits.values), input.now, history.get(p.id) ?? []);
+    audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
+    for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
+  }
+  return { audiences, changes, hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))), removed: [] };
+}

@@ -1,0 +1,28 @@
+import { evaluate } from '../core/conditions/evaluate.js';
+import type { Condition } from '../core/conditions/schema.js';
+import { facts, factEvent } from '../core/segments/batch.js';
+import type { StoredEvent } from '../core/segments/audience.js';
+import type { Hub } from './hub.js';
+
+export const PREVIEW_SAMPLE = 1000;
+
+/** Evaluates a condition over a sample of a workspace's profiles (their whole timelines) and extrapolates. */
+export async function previewCondition(hub: Hub, workspaceId: string, condition: Condition): Promise<{ estimate: number; sampled: number; matched: number; total: number }> {
+  const { audiences, reader, log } = hub.store;
+  const total = await audiences.liveProfiles(workspaceId);
+  const ids = await audiences.sample(workspaceId, PREVIEW_SAMPLE);
+  const now = hub.clock.now();
+  let matched = 0;
+  for (const id of ids) {
+    const profile = await reader.byId(workspaceId, id);
+    if (!profile) continue;
+    const positions = await reader.timeline(workspaceId, id, 10_000);
+    const events = (await log.get(positions.filter((p) => p.seq > 0).map((p) => p.seq)))
+      .map((l) => factEvent(l.event))
+      .filter((e): e is StoredEvent => e !== undefined)
+      .sort((a, b) => a.ts - b.ts);
+    const segments = new Set((await audiences.segmentsOf(id)).map((s) => s.segmentId));
+    if (evaluate(condition, { ...facts(profile.traits), events, segments }, now).value) matched++;
+  }
+  return { estimate: ids.length === 0 ? 0 : Math.round((matched / ids.length) * total), sampled: ids.length, matched, total };
+}

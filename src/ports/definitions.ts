@@ -1,0 +1,37 @@
+export type DefinitionKind = 'segment' | 'computedTrait';
+
+export interface BackfillProgress {
+  readonly status: 'running' | 'done';
+  readonly processed: number;
+  readonly total: number;
+  /** Profiles are backfilled in id order; the last one done. */
+  readonly after?: string;
+}
+
+/** A stored segment or computed trait definition; `body` is the kind's own payload. */
+export interface StoredDefinition {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly kind: DefinitionKind;
+  readonly name: string;
+  readonly body: unknown;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly backfill?: BackfillProgress;
+}
+
+/** Segment and computed-trait definitions of each workspace. */
+export interface DefinitionStore {
+  list(workspaceId: string, kind: DefinitionKind): Promise<readonly StoredDefinition[]>;
+  /** Workspaces that have definitions. */
+  workspaces(): Promise<readonly string[]>;
+  /** Every definition with a running backfill, across workspaces. */
+  backfilling(): Promise<readonly StoredDefinition[]>;
+  get(workspaceId: string, id: string): Promise<StoredDefinition | undefined>;
+  byName(workspaceId: string, kind: DefinitionKind, name: string): Promise<StoredDefinition | undefined>;
+  put(def: StoredDefinition): Promise<void>;
+  setBackfill(id: string, progress: BackfillProgress): Promise<void>;
+  /** Removes the definition (and a segment's memberships). */
+  remove(workspaceId: string, id: string): Promise<boolean>;
+}

@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../src/adapters/clock/virtual.js';
+import { basic, bearer, startTestHub, type TestHub } from './helpers.js';
+
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+let t: TestHub | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function hubAt(now: number): Promise<{ t: TestHub; clock: VirtualClock }> {
+  const clock = new VirtualClock(now);
+  t = await startTestHub({}, clock);
+  return { t, clock };
+}
+
+const admin = (hub: TestHub, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
+  hub.app.inject({ method, url, headers: { authorization: bearer(), 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
+
+async function send(hub: TestHub, batch: unknown[]): Promise<void> {
+  const res = await hub.app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: basic() }, payload: { batch } });
+  expect(res.statusCode, res.body).toBe(200);
+}
+
+/** Everything appended processed, and the processor idle (timers and backfills done). */
+async function settled(hub: TestHub): Promise<void> {
+  await hub.settle();
+  await hub.hub.processor.whenIdle();
+}
+
+async function profileOf(hub: TestHub, userId: string) {
+  const p = (await admin(hub, 'GET', `/v1/profiles/by/userId/${userId}`)).json<{ id: string }>();
+  const segments = (await admin(hub, 'GET', `/v1/profiles/${p.id}/segments`)).json<{ items: { segmentId: string }[] }>().items.map((s) => s.segmentId);
+  const timeline = (await admin(hub, 'GET', `/v1/profiles/${p.id}/timeline?limit=200`)).json<{ items: { event?: string; type: string; timestamp: string; properties?: Record<string, unknown> }[] }>().items;
+  return { id: p.id, segments, timeline };
+}
+
+const order = (userId: string, ts: number, extra: Record<string, unknown> = {}) => ({
+  type: 'track', userId, event: 'Order Completed', timestamp: iso(ts), messageId: `o-${userId}-${ts}`, properties: { revenue: 10, ...extra },
+});
+
+describe('segments over the admin API, kept up to date by the event stream and exact timers', () => {
+  it('a profile enters "bought in the last 30 days" with its order and leaves at the exact instant the 30 days run out', async () => {
+    const { t, clock } = await hubAt(T0);
+    const created = await admin(t, 'POST', '/v1/segments', {
+      name: 'Recent buyers', condition: { kind: 'event', event: 'Order Completed', within: { last: { amount: 30, unit: 'days' } } },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const seg = created.json<{ id: string }>().id;
+    const bought = T0 - DAY;
+    await send(t, [order('ada', bought), { type: 'track', userId: 'bob', event: 'Page Viewed', timestamp: iso(T0) }]);
+    await settled(t);
+
+    let ada = await profileOf(t, 'ada');
+    expect(ada.segments).toEqual([seg]);
+    expect(ada.timeline[0]).toMatchObject({ event: 'Segment Entered', timestamp: iso(T0), properties: { segmentId: seg, segmentName: 'Recent buyers' } });
+    expect((await profileOf(t, 'bob')).segments).toEqual([]);
+    expect((await admin(t, 'GET', `/v1/segments/${seg}/count`)).json()).toMatchObject({ count: 1 });
+
+    clock.advanceTo(bought + 30 * DAY); // exactly at the edge: still within the last 30 days
+    await settled(t);
+    expect((await profileOf(t, 'ada')).segments).toEqual([seg]);
+
+    clock.advanceTo(bought + 30 * DAY + 1);
+    await settled(t);
+    ada = await profileOf(t, 'ada');
+    expect(ada.segments).toEqual([]);
+    expect(ada.timeline[0]).toMatchObject({ event: 'Segment Exited', timestamp: iso(bought + 30 * DAY + 1) });
+    expect(ada.timeline.filter((e) => e.event === 'Segment Exited')).toHaveLength(1);
+    expect((await admin(t, 'GET', `/v1/segments/${seg}/count`)).json()).toMatchObject({ count: 0 });
+  });
+
+  it('a computed trait over a rolling window drives a segment; merging profiles combines their histories', async () => {
+    const { t, clock } = await hubAt(T0);
+    const trait = await admin(t, 'POST', '/v1/computed-traits', { name: 'orders_7d', event: 'Order Completed', aggregate: 'count', window: { amount: 7, unit: 'days' } });
+    expect(trait.statusCode, trait.body).toBe(201);
+    const seg = (await admin(t, 'POST', '/v1/segments', {
+      name: 'Frequent', condition: { kind: 'trait', source: 'computed', name: 'orders_7d', op: 'gte', value: 2 },
+    })).json<{ id: string }>().id;
+    // One order as an anonymous visitor, one once known: the alias joins them, and the count is 2.
+    await send(t, [
+      { type: 'track', anonymousId: 'anon-1', event: 'Order Completed', timestamp: iso(T0 - 2 * DAY), messageId: 'a1', properties: {} },
+      order('cy', T0 - DAY),
+    ]);
+    await settled(t);
+    expect((await profileOf(t, 'cy')).segments).toEqual([]);
+    await send(t, [{ type: 'alias', previousId: 'anon-1', userId: 'cy', messageId: 'al' }]);
+    await settled(t);
+    expect((await profileOf(t, 'cy')).segments).toEqual([seg]);
+    clock.advanceTo(T0 - 2 * DAY + 7 * DAY + 1); // the anonymous order leaves the window
+    await settled(t);
+    expect((await profileOf(t, 'cy')).segments).toEqual([]);
+  });
+
+  it('a new segment is backfilled over existing profiles with progress, members page by page, and a preview estimate', async () => {
+    const { t } = await hubAt(T0);
+    const users = Array.from({ length: 60 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    await send(t, users.map((u, i) => (i % 3 === 0 ? order(u, T0 - i * MIN, { revenue: 100 + i }) : { type: 'identify', userId: u, traits: { plan: 'free' }, timestamp: iso(T0) })));
+    await settled(t);
+    const condition = { kind: 'event', event: 'Order Completed', where: [{ property: 'revenue', op: 'gte', value: 100 }] };
+    const preview = (await admin(t, 'POST', '/v1/segments/preview', { condition })).json<{ estimate: number; sampled: number; total: number }>();
+    expect(preview).toMatchObject({ estimate: 20, sampled: 60, total: 60 });
+
+    const created = await admin(t, 'POST', '/v1/segments', { name: 'Big spenders', condition });
+    const seg = created.json<{ id: string; backfill: { status: string; total: number } }>();
+    expect(seg.backfill).toMatchObject({ status: 'running', total: 60 });
+    await settled(t);
+    expect((await admin(t, 'GET', `/v1/segments/${seg.id}`)).json()).toMatchObject({ backfill: { status: 'done', processed: 60, total: 60 } });
+    expect((await admin(t, 'GET', `/v1/segments/${seg.id}/count`)).json()).toMatchObject({ count: 20 });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await admin(t, 'GET', `/v1/segments/${seg.id}/members?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { items: { profileId: string }[]; nextCursor: string | null } = res.json();
+      seen.push(...page.items.map((m) => m.profileId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(20);
+    expect((await profileOf(t, 'u03')).timeline[0]).toMatchObject({ event: 'Segment Entered' });
+  });
+
+  it('refuses bad definitions with a 400 naming the path, and saves nothing', async () => {
+    const { t } = await hubAt(T0);
+    const cases: [unknown, string, RegExp][] = [
+      [{ name: 'x', condition: { kind: 'trait', name: 'plan', op: 'like', value: 'p' } }, 'condition.op', /./],
+      [{ name: 'x', condition: { kind: 'trait', name: 'email', op: 'matches', value: '(a+)\\1' } }, 'condition.value', /backreferences/],
+      [{ name: 'x', condition: { kind: 'inSegment', segment: 'seg_nope' } }, 'condition', /unknown segment seg_nope/],
+      [{ name: 'x', condition: { kind: 'and', of: [{ kind: 'trait', name: 'a', op: 'gt', value: { n: 1 } }] } }, 'condition.of[0].value', /./],
+      [{ name: '', condition: { kind: 'inSegment', segment: 's' } }, 'name', /./],
+      [{ name: 'x' }, 'condition', /required/],
+    ];
+    let deep: unknown = { kind: 'trait', name: 'a', op: 'exists' };
+    for (let i = 0; i < 30; i++) deep = { kind: 'not', of: deep };
+    cases.push([{ name: 'deep', condition: deep }, 'condition', /deeper than 12/]);
+    for (const [body, path, message] of cases) {
+      const res = await admin(t, 'POST', '/v1/segments', body);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toContainEqual({ path: expect.stringMatching(new RegExp(`^${path.replace(/[[\].]/g, '\\$&')}`)) as unknown, message: expect.stringMatching(message) as unknown });
+    }
+    const bad = await admin(t, 'POST', '/v1/computed-traits', { name: 'sum_x', event: 'E', aggregate: 'sum' });
+    expect(bad.json<{ errors: { path: string }[] }>().errors[0]?.path).toBe('property');
+    expect((await admin(t, 'GET', '/v1/segments')).json()).toEqual({ items: [], nextCursor: null });
+    expect((await admin(t, 'GET', '/v1/computed-traits')).json()).toEqual({ items: [], nextCursor: null });
+  });
+});
