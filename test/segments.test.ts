@@ -147,4 +147,38 @@ describe('segments over the admin API, kept up to date by the event stream and e
     expect((await admin(t, 'GET', '/v1/segments')).json()).toEqual({ items: [], nextCursor: null });
     expect((await admin(t, 'GET', '/v1/computed-traits')).json()).toEqual({ items: [], nextCursor: null });
   });
+
+  it('context signals: publishing the weather of a city re-evaluates its profiles, and the value expires exactly', async () => {
+    const { t, clock } = await hubAt(T0);
+    const seg = (await admin(t, 'POST', '/v1/segments', {
+      name: 'Rainy city', condition: { kind: 'context', dimension: 'weather', keyTrait: 'city', field: 'condition', op: 'equals', value: 'rain' },
+    })).json<{ id: string }>().id;
+    await send(t, [['ada', 'Lyon'], ['bob', 'Paris'], ['cy', 'Lyon']].map(([u, city]) => ({ type: 'identify', userId: u, traits: { city }, timestamp: iso(T0) })));
+    await settled(t);
+    const members = async () => (await Promise.all(['ada', 'bob', 'cy'].map(async (u) => ((await profileOf(t, u)).segments.includes(seg) ? u : '')))).filter(Boolean);
+    expect(await members()).toEqual([]);
+
+    const lyon = await admin(t, 'PUT', '/v1/context/weather/Lyon', { value: { condition: 'rain', tempC: 9 }, validFor: { amount: 2, unit: 'hours' } });
+    expect(lyon.json()).toMatchObject({ dimension: 'weather', key: 'Lyon', validUntil: iso(T0 + 2 * 60 * MIN), reevaluated: 2 });
+    await settled(t);
+    expect(await members()).toEqual(['ada', 'cy']);
+    await admin(t, 'PUT', '/v1/context/weather/Paris', { value: { condition: 'rain' } });
+    await settled(t);
+    expect(await members()).toEqual(['ada', 'bob', 'cy']);
+
+    clock.advanceTo(T0 + 2 * 60 * MIN); // still valid at its last instant
+    await settled(t);
+    expect(await members()).toEqual(['ada', 'bob', 'cy']);
+    clock.advanceTo(T0 + 2 * 60 * MIN + 1);
+    await settled(t);
+    expect(await members()).toEqual(['bob']);
+    expect((await admin(t, 'DELETE', '/v1/context/weather/Paris')).statusCode).toBe(204);
+    await settled(t);
+    expect(await members()).toEqual([]);
+
+    const bad = await admin(t, 'PUT', '/v1/context/weather/Nice', { value: 'sunny' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ errors: { path: string }[] }>().errors[0]?.path).toBe('value');
+    expect((await admin(t, 'GET', '/v1/context/weather')).json<{ items: { key: string }[] }>().items.map((v) => v.key)).toEqual(['Lyon']);
+  });
 });

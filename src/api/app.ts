@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Hub } from '../engine/hub.js';
 import { registerBodyParser, tooLarge } from './body.js';
+import { contextRoutes } from './context-routes.js';
 import { registerCors } from './cors.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -33,6 +34,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => profileRoutes(scope, hub));
   void app.register(async (scope) => workspaceRoutes(scope, hub));
   void app.register(async (scope) => segmentRoutes(scope, hub));
+  void app.register(async (scope) => contextRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -3,6 +3,7 @@ import { Condition } from '../core/conditions/schema.js';
 import { SegmentInput } from '../core/segments/definitions.js';
 import { ComputedTrait } from '../core/traits/computed.js';
 import { content, problems, type Schema } from './openapi-parts.js';
+import { ContextInput } from './context-routes.js';
 import { MembersQuery } from './segment-routes.js';
 
 const Backfill = z.object({ status: z.enum(['running', 'done']), processed: z.number().int(), total: z.number().int(), after: z.string().optional() }).nullable();
@@ -17,6 +18,11 @@ const Preview = z.object({ estimate: z.number().int(), sampled: z.number().int()
 const list = (item: Schema) => z.object({ items: z.array(item), nextCursor: z.null() });
 
 const sec = [{ adminKey: [] }];
+const dim = { name: 'dimension', in: 'path', required: true, schema: { type: 'string' } };
+const key = { name: 'key', in: 'path', required: true, schema: { type: 'string' } };
+const ContextView = z.object({
+  dimension: z.string(), key: z.string(), value: z.record(z.string(), z.unknown()), validUntil: z.iso.datetime().nullable(), updatedAt: z.iso.datetime(),
+});
 const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
 const ok = (s: Schema, code = '200') => ({ [code]: { description: 'ok', ...content(s) } });
 
@@ -58,6 +64,15 @@ export function segmentPaths(): Record<string, unknown> {
     },
     '/v1/computed-traits': traits.collection,
     '/v1/computed-traits/{id}': traits.item,
+    '/v1/context/{dimension}': { get: { tags: ['context'], summary: 'Context values of a dimension', security: sec, parameters: [dim], responses: { ...ok(list(ContextView)), ...problems(401) } } },
+    '/v1/context/{dimension}/{key}': {
+      put: {
+        tags: ['context'], summary: 'Publish a context value (re-evaluates the segments that read it)', security: sec, parameters: [dim, key],
+        requestBody: { required: true, ...content(ContextInput) }, responses: { ...ok(ContextView.extend({ reevaluated: z.number().int() })), ...problems(400, 401) },
+      },
+      get: { tags: ['context'], summary: 'A context value', security: sec, parameters: [dim, key], responses: { ...ok(ContextView), ...problems(401, 404) } },
+      delete: { tags: ['context'], summary: 'Withdraw a context value', security: sec, parameters: [dim, key], responses: { '204': { description: 'withdrawn' }, ...problems(401, 404) } },
+    },
     '/v1/profiles/{id}/segments': { get: { tags: ['segments'], summary: 'Segments a profile is in', security: sec, parameters: id, responses: { ...ok(list(z.object({ segmentId: z.string(), since: z.iso.datetime() }))), ...problems(401, 404) } } },
   };
 }

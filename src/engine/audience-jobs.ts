@@ -27,15 +27,11 @@ export interface AudienceJobPorts {
 export class AudienceJobs {
   constructor(private readonly p: AudienceJobPorts) {}
 
-  private input(now: number) {
-    return { definitions: (ws: string) => this.p.cache.of(ws), segmentNames: (ws: string, id: string) => this.p.cache.segmentName(ws, id), now };
-  }
-
   /** Fires one chunk of due timers; answers whether there were any. */
   async runDue(): Promise<boolean> {
     await this.p.cache.prepare();
     const now = this.p.clock.now();
-    const done = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.input(now))));
+    const done = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.p.cache.input(now))));
     return done > 0;
   }
 
@@ -56,7 +52,7 @@ export class AudienceJobs {
     const history = new Map<string, StoredEvent[]>();
     for (const id of ids) history.set(id, await this.history(def.workspaceId, id));
     const now = this.p.clock.now();
-    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.input(now))));
+    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))));
     const processed = def.backfill.processed + ids.length;
     await this.p.definitions.setBackfill(def.id, { status: 'running', processed, total: Math.max(def.backfill.total, processed), after: ids.at(-1) as string });
     return true;

@@ -33,7 +33,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   await store.workspaces.ensureWorkspace(DEFAULT_WORKSPACE, 'Default');
   const lag = { of: (): number => 0 };
   const metrics = new Metrics(() => lag.of());
-  const audienceDefinitions = new AudienceDefinitionsCache(store.definitions);
+  const audienceDefinitions = new AudienceDefinitionsCache(store.definitions, store.context);
   const jobs = new AudienceJobs({
     state: store.state, log: store.log, reader: store.reader, audiences: store.audiences, definitions: store.definitions,
     cache: audienceDefinitions, clock,

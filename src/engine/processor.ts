@@ -149,11 +149,7 @@ export class Processor {
     await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), {
       identity: (snapshot) => resolveBatch(snapshot, events, { ...this.opts, now, newProfileId: () => newId('prof', now) }),
       audience: (identity, stored) => {
-        const o = audienceStep({
-          identity, events: bySeq, stored, now,
-          definitions: (ws) => this.definitions.of(ws),
-          segmentNames: (ws, id) => this.definitions.segmentName(ws, id),
-        });
+        const o = audienceStep({ identity, events: bySeq, stored, ...this.definitions.input(now) });
         if (o.audiences.length === 0 && o.removed.length === 0) return undefined;
         this.opts.onAudience?.(o);
         return o;

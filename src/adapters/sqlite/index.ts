@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudienceReader } from '../../ports/audience-reader.js';
+import type { ContextStore } from '../../ports/context.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { ProfileReader } from '../../ports/profile-reader.js';
 import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
 import { SqliteAudienceReader } from './audience-reader.js';
+import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
 import { SqliteDefinitions } from './definitions.js';
 import { SqliteEventLog } from './event-log.js';
@@ -22,6 +24,7 @@ export interface Store {
   readonly workspaces: Workspaces;
   readonly definitions: DefinitionStore;
   readonly audiences: AudienceReader;
+  readonly context: ContextStore;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     workspaces: new SqliteWorkspaces(stateDb),
     definitions: new SqliteDefinitions(stateDb),
     audiences: new SqliteAudienceReader(readDb),
+    context: new SqliteContext(stateDb),
     close: async () => {
       await log.close();
       for (const db of [stateDb, readDb]) db.close();

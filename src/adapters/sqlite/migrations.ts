@@ -61,4 +61,9 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX segment_members_profile ON segment_members (profile_id);
    CREATE TABLE hub_events (
      id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);`,
+  // 4: context signals: values published for a dimension and key (weather by city, stock by sku), valid until a time.
+  `CREATE TABLE context_values (
+     workspace_id TEXT NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+     valid_until INTEGER, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, dimension, key)) WITHOUT ROWID;`,
 ];

@@ -1,3 +1,4 @@
+import type { ContextValue } from '../conditions/evaluate.js';
 import { isTimeZone } from '../conditions/time.js';
 import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
@@ -41,6 +42,8 @@ export interface AudienceInput {
   readonly stored: ReadonlyMap<string, AudienceRecord>;
   readonly definitions: (workspaceId: string) => AudienceDefinitions;
   readonly segmentNames: (workspaceId: string, segmentId: string) => string;
+  /** Context signals of a workspace, keyed by `contextKey(dimension, key)`. */
+  readonly context: (workspaceId: string) => ReadonlyMap<string, ContextValue>;
   readonly now: number;
 }
 
@@ -63,7 +66,7 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
     const defs = input.definitions(p.workspaceId);
     if (defs.segments.length === 0 && defs.computed.length === 0 && !input.stored.has(p.id)) continue;
     const merged = identity.merges.filter((m) => m.winnerId === p.id).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
-    const step = advance(merged, defs, facts(p.traits.values), now, newEvents.get(p.id) ?? []);
+    const step = advance(merged, defs, { ...facts(p.traits.values), context: input.context(p.workspaceId) }, now, newEvents.get(p.id) ?? []);
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }
@@ -76,7 +79,7 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
 }
 
 /** Re-evaluates profiles whose timer fell due (no new event). */
-export function timerStep(profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>, input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'now'>): AudienceOutcome {
+export function timerStep(profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>, input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'context' | 'now'>): AudienceOutcome {
   return audienceStep({ ...input, identity: { profiles, links: [], merges: [], decisions: [], timeline: [], groups: [] }, events: new Map(), stored });
 }
 
@@ -115,13 +118,13 @@ export function rebuildStep(
   profiles: readonly ProfileState[],
   stored: ReadonlyMap<string, AudienceRecord>,
   history: ReadonlyMap<string, readonly StoredEvent[]>,
-  input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'now'>,
+  input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'context' | 'now'>,
 ): AudienceOutcome {
   const audiences: AudienceOutcome['audiences'][number][] = [];
   const changes: AudienceOutcome['changes'][number][] = [];
   for (const p of profiles) {
     const fresh: AudienceState = { events: {}, computed: {}, members: stored.get(p.id)?.state.members ?? {} };
-    const step = advance(fresh, input.definitions(p.workspaceId), facts(p.traits.values), input.now, history.get(p.id) ?? []);
+    const step = advance(fresh, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? []);
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }

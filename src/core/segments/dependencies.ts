@@ -7,11 +7,14 @@ export interface Dependencies {
   /** Event name → how far back (ms) it looks; Infinity for all time. */
   readonly events: ReadonlyMap<string, number>;
   readonly segments: ReadonlySet<string>;
+  /** Context dimension → the traits that key it. */
+  readonly contexts: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export function dependenciesOf(c: Condition): Dependencies {
   const events = new Map<string, number>();
   const segments = new Set<string>();
+  const contexts = new Map<string, Set<string>>();
   const need = (name: string, ms: number): void => void events.set(name, Math.max(events.get(name) ?? 0, ms));
   const walk = (x: Condition): void => {
     switch (x.kind) {
@@ -28,12 +31,14 @@ export function dependenciesOf(c: Condition): Dependencies {
         return need(x.thenNot.event, Infinity);
       case 'inSegment':
         return void segments.add(x.segment);
+      case 'context':
+        return void contexts.set(x.dimension, (contexts.get(x.dimension) ?? new Set()).add(x.keyTrait));
       default:
         return;
     }
   };
   walk(c);
-  return { events, segments };
+  return { events, segments, contexts };
 }
 
 /** Segments in an order where each comes after the segments it names; a cycle is an error naming it. */

@@ -1,0 +1,19 @@
+import type { ContextValue } from '../core/conditions/evaluate.js';
+
+export interface StoredContextValue extends ContextValue {
+  readonly dimension: string;
+  readonly key: string;
+  readonly updatedAt: number;
+}
+
+/** Context signals of each workspace: a value per (dimension, key), valid until a time. */
+export interface ContextStore {
+  put(workspaceId: string, v: StoredContextValue): Promise<void>;
+  get(workspaceId: string, dimension: string, key: string): Promise<StoredContextValue | undefined>;
+  list(workspaceId: string, dimension: string): Promise<readonly StoredContextValue[]>;
+  remove(workspaceId: string, dimension: string, key: string): Promise<boolean>;
+  /** Every value of a workspace (processing keeps them in memory). */
+  all(workspaceId: string): Promise<readonly StoredContextValue[]>;
+  /** Sets the audience timer of the workspace's profiles whose `trait` equals `value` to `at`, so they are re-evaluated then. */
+  touchProfiles(workspaceId: string, trait: string, value: string, at: number): Promise<number>;
+}
