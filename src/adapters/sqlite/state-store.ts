@@ -47,6 +47,9 @@ export class SqliteStateStore implements StateStore {
       const ids = 'ids' in select ? select.ids : this.audiences.dueProfiles(select.dueBy, select.limit);
       const profiles = ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
       if (profiles.length > 0) this.audiences.write(work(profiles, this.audiences.load(ids)));
+      // An audience left behind by a profile merged away (or gone) must not stay due forever.
+      const live = new Set(profiles.map((p) => p.id));
+      this.audiences.write({ audiences: [], changes: [], hubEvents: [], removed: ids.filter((id) => !live.has(id)) });
       return ids.length;
     });
   }
