@@ -1,0 +1,98 @@
+// Shared pieces of the benchmarks: a seeded event generator (events built by the hub's own
+// validation, so they are exactly what the API would store), temp dirs and printing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateBatch } from '../dist/core/events/validate.js';
+
+export const WORKSPACE = 'ws_default';
+export const WRITE_KEY = 'bench-write-key';
+export const ADMIN_KEY = 'bench-admin-key';
+
+/** mulberry32: a small seeded PRNG, so every run generates the same events. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PAGES = ['/', '/pricing', '/docs', '/blog/launch', '/signup', '/account'];
+const EVENTS = ['Product Viewed', 'Added to Cart', 'Checkout Started', 'Order Completed', 'Video Played'];
+
+/**
+ * Segment calls for `users` people, as SDKs send them: each person browses anonymously
+ * (anonymousId), and `identifyShare` of the calls are an identify linking the anonymousId to a
+ * userId with traits; after that, the person's track/page calls carry both ids.
+ */
+export function* segmentCalls(count, users, { seed = 42, identifyShare = 0.1, start = Date.UTC(2026, 0, 1) } = {}) {
+  const random = rng(seed);
+  const identified = new Uint8Array(users);
+  for (let i = 0; i < count; i++) {
+    const u = Math.floor(random() * users);
+    const anonymousId = `anon-${u}`;
+    const timestamp = new Date(start + i * 10).toISOString();
+    const messageId = `m-${seed}-${i}`;
+    const r = random();
+    if (r < identifyShare) {
+      identified[u] = 1;
+      yield {
+        type: 'identify', messageId, anonymousId, userId: `user-${u}`, timestamp,
+        traits: { email: `user${u}@example.com`, name: `User ${u}`, plan: r < identifyShare / 2 ? 'free' : 'pro', logins: i % 97 },
+      };
+      continue;
+    }
+    const ids = identified[u] ? { anonymousId, userId: `user-${u}` } : { anonymousId };
+    if (r < identifyShare + (1 - identifyShare) / 2) {
+      yield {
+        type: 'track', messageId, ...ids, timestamp, event: EVENTS[i % EVENTS.length],
+        properties: { sku: `sku-${i % 1000}`, price: (i % 5000) / 100, currency: 'EUR' },
+        context: { library: { name: 'analytics-node', version: '3.1.0' }, ip: '10.0.0.1' },
+      };
+    } else {
+      const path = PAGES[i % PAGES.length];
+      yield {
+        type: 'page', messageId, ...ids, timestamp, name: path,
+        properties: { path, url: `https://example.com${path}`, referrer: 'https://search.example/' },
+        context: { library: { name: 'analytics.js', version: '5.2.0' }, userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' },
+      };
+    }
+  }
+}
+
+/** HubEvents (validated and normalised by the hub's own code), in chunks of `chunk`. */
+export function* hubEventChunks(count, users, chunk, opts = {}) {
+  const receivedAt = Date.UTC(2026, 0, 2);
+  let n = 0;
+  const ctx = { receivedAt, newMessageId: () => `gen-${n++}` };
+  let batch = [];
+  const flush = () => {
+    const r = validateBatch({ batch }, ctx);
+    if (!r.ok) throw new Error(`generated events are invalid: ${JSON.stringify(r.error.errors.slice(0, 3))}`);
+    batch = [];
+    return r.value.events;
+  };
+  for (const call of segmentCalls(count, users, opts)) {
+    batch.push(call);
+    if (batch.length === chunk) yield flush();
+  }
+  if (batch.length > 0) yield flush();
+}
+
+export function tempDir(name) {
+  const dir = mkdtempSync(join(tmpdir(), `xhub-bench-${name}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const mb = (bytes) => `${fmt(bytes / 2 ** 20)} MB`;
+export const pct = (ratio) => `${fmt(ratio * 100, 1)} %`;
+export const verdict = (ok) => (ok ? 'PASS' : 'MISS');
+
+/** Whether this module is the script node was started with (so each bench also runs alone). */
+export const isMain = (metaUrl) => process.argv[1] !== undefined && fileURLToPath(metaUrl) === process.argv[1];
