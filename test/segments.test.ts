@@ -124,6 +124,28 @@ describe('segments over the admin API, kept up to date by the event stream and e
     expect((await profileOf(t, 'u03')).timeline[0]).toMatchObject({ event: 'Segment Entered' });
   });
 
+  it('a future-dated event enters a rolling-window segment at its own instant and leaves exactly when its window runs out', async () => {
+    const { t, clock } = await hubAt(T0);
+    const seg = (await admin(t, 'POST', '/v1/segments', {
+      name: 'Pinged in the last 3 s', condition: { kind: 'event', event: 'Ping', within: { last: { amount: 3, unit: 'seconds' } } },
+    })).json<{ id: string }>().id;
+    const at = T0 + 1_000; // the client's clock is a second ahead of the hub's
+    await send(t, [{ type: 'track', userId: 'dee', event: 'Ping', timestamp: iso(at), messageId: 'ping-dee' }]);
+    await settled(t);
+    expect((await profileOf(t, 'dee')).segments).toEqual([]);
+    clock.advanceTo(at);
+    await settled(t);
+    expect((await profileOf(t, 'dee')).timeline.find((e) => e.event === 'Segment Entered')).toMatchObject({ timestamp: iso(at) });
+    clock.advanceTo(at + 3_000);
+    await settled(t);
+    expect((await profileOf(t, 'dee')).segments).toEqual([seg]);
+    clock.advanceTo(at + 3_001);
+    await settled(t);
+    const dee = await profileOf(t, 'dee');
+    expect(dee.segments).toEqual([]);
+    expect(dee.timeline[0]).toMatchObject({ event: 'Segment Exited', timestamp: iso(at + 3_001) });
+  });
+
   it('refuses bad definitions with a 400 naming the path, and saves nothing', async () => {
     const { t } = await hubAt(T0);
     const cases: [unknown, string, RegExp][] = [

@@ -6,6 +6,7 @@ import type { FieldError } from '../core/result.js';
 import type { Hub } from '../engine/hub.js';
 import { newId } from '../engine/ids.js';
 import { previewCondition } from '../engine/preview.js';
+import { saveDefinition } from '../engine/segments.js';
 import type { DefinitionKind, StoredDefinition } from '../ports/definitions.js';
 import { requireAdmin } from './admin-auth.js';
 import { problem, sendProblem } from './problem.js';
@@ -30,19 +31,8 @@ export function segmentRoutes(app: FastifyInstance, hub: Hub): void {
   };
   const notFound = (reply: FastifyReply, id: string) => sendProblem(reply, problem(404, `no segment or computed trait ${id}`));
 
-  /** Saves a definition (new version when it exists), then backfills it over existing profiles. */
-  const save = async (ws: string, kind: DefinitionKind, id: string, name: string, body: unknown, previous?: StoredDefinition): Promise<StoredDefinition> => {
-    const now = hub.clock.now();
-    const total = await audiences.liveProfiles(ws);
-    const def: StoredDefinition = {
-      id, workspaceId: ws, kind, name, body, version: (previous?.version ?? 0) + 1, createdAt: previous?.createdAt ?? now, updatedAt: now,
-      backfill: { status: total === 0 ? 'done' : 'running', processed: 0, total },
-    };
-    await definitions.put(def);
-    hub.audienceDefinitions.invalidate();
-    hub.processor.kick();
-    return def;
-  };
+  const save = (ws: string, kind: DefinitionKind, id: string, name: string, body: unknown, previous?: StoredDefinition) =>
+    saveDefinition(hub, { workspaceId: ws, kind, id, name, body }, previous);
 
   const others = async (ws: string) =>
     (await definitions.list(ws, 'segment')).map((d) => ({ id: d.id, condition: (d.body as SegmentBody).condition }));

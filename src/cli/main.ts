@@ -2,7 +2,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { importCommand } from './import.js';
 import { profileCommand } from './profile.js';
+import { segmentsBackfillCommand, segmentsCreateCommand, segmentsListCommand } from './segments.js';
 import { serveCommand } from './serve.js';
+import { DEFAULT_WORKSPACE } from '../engine/keys.js';
 
 const port = (v: string): number => {
   const n = Number(v);
@@ -41,5 +43,26 @@ program
   .option('-n, --limit <n>', 'timeline items to show', (v) => Number(v), 20)
   .option('--json', 'print JSON')
   .action(profileCommand);
+
+const segments = program.command('segments').description('segments of a data directory: list, create, backfill');
+const hubOptions = (c: Command): Command =>
+  c
+    .option('-d, --data <dir>', 'data directory (default ./data, env XHUB_DATA)')
+    .option('-c, --config <file>', 'JSON configuration file (env XHUB_CONFIG)')
+    .option('-w, --workspace <id>', 'workspace', DEFAULT_WORKSPACE);
+
+hubOptions(segments.command('list').description('list segments with their member counts and backfill progress'))
+  .option('--json', 'print JSON')
+  .action(segmentsListCommand);
+
+hubOptions(segments.command('create').description('create a segment from a JSON file ({ name, description?, condition }), validated as the admin API does'))
+  .argument('<file>', 'the segment as JSON')
+  .option('--wait', 'backfill it over existing profiles now, with a progress bar')
+  .action(segmentsCreateCommand);
+
+hubOptions(segments.command('backfill').description("run a segment's backfill over existing profiles with a progress bar; exits when done"))
+  .argument('<id>', 'segment id (seg_…)')
+  .option('--restart', 'backfill again from the first profile, even when done')
+  .action(segmentsBackfillCommand);
 
 await program.parseAsync();

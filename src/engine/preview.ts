@@ -1,7 +1,7 @@
 import { evaluate } from '../core/conditions/evaluate.js';
 import type { Condition } from '../core/conditions/schema.js';
 import { facts, factEvent } from '../core/segments/batch.js';
-import type { StoredEvent } from '../core/segments/audience.js';
+import { byTime, type StoredEvent } from '../core/segments/audience.js';
 import type { Hub } from './hub.js';
 
 export const PREVIEW_SAMPLE = 1000;
@@ -20,7 +20,7 @@ export async function previewCondition(hub: Hub, workspaceId: string, condition:
     const events = (await log.get(positions.filter((p) => p.seq > 0).map((p) => p.seq)))
       .map((l) => factEvent(l.event))
       .filter((e): e is StoredEvent => e !== undefined)
-      .sort((a, b) => a.ts - b.ts);
+      .sort(byTime);
     const segments = new Set((await audiences.segmentsOf(id)).map((s) => s.segmentId));
     if (evaluate(condition, { ...facts(profile.traits), events, segments }, now).value) matched++;
   }

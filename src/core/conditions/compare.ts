@@ -7,7 +7,9 @@ export interface Evaluation {
   readonly changesAt?: number;
 }
 
-const MS: Record<Duration['unit'], number> = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
+/** Milliseconds per unit: the one table of time units (conditions, computed-trait windows, look-backs). */
+const MS: Record<Duration['unit'], number> = { seconds: 1_000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
+/** A duration in milliseconds. */
 export const durationMs = (d: Duration): number => d.amount * MS[d.unit];
 
 const FALSE: Evaluation = { value: false };

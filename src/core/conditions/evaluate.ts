@@ -108,25 +108,47 @@ function countEvents(c: Of<'event'>, events: readonly FactEvent[], now: number):
   const { op, value } = c.count ?? { op: 'atLeast', value: 1 };
   const ok = op === 'atLeast' ? n >= value : op === 'atMost' ? n <= value : n === value;
   const leaves = w && 'last' in w && inWindow.length > 0 ? Math.min(...inWindow.map((e) => e.ts)) + durationMs(w.last) + 1 : undefined;
-  const enters = earliest(...all.filter((e) => e.ts > now && e.ts <= hi).map((e) => e.ts));
+  // A future-dated event counts from its own instant; a `last` window moves with now, so it is then inside.
+  const rolling = w !== undefined && 'last' in w;
+  const enters = earliest(...all.filter((e) => e.ts > now && (rolling || e.ts <= hi)).map((e) => e.ts));
   return result(ok, earliest(leaves, enters));
 }
 
 /** "Did `first` and then did not do `thenNot` within D" for the latest `first`. */
 function sequence(c: Of<'sequence'>, events: readonly FactEvent[], now: number): Evaluation {
-  const firsts = matching(events, c.first, now).filter((e) => e.ts <= now);
+  const all = matching(events, c.first, now);
+  const firsts = all.filter((e) => e.ts <= now);
+  // A future-dated `first` becomes the latest one at its own instant.
+  const next = earliest(...all.filter((e) => e.ts > now).map((e) => e.ts));
   const a = firsts.at(-1);
-  if (!a) return result(false);
+  if (!a) return result(false, next);
   const end = a.ts + durationMs(c.within);
   const followed = matching(events, c.thenNot, now).some(
     (b) => b.ts > a.ts && b.ts <= end && b.ts <= now && (c.sameProperties ?? []).every((p) => valueAt(b.properties, p) === valueAt(a.properties, p)),
   );
-  if (followed) return result(false);
-  return now >= end ? result(true) : result(false, end);
+  if (followed) return result(false, next);
+  return now >= end ? result(true, next) : result(false, earliest(end, next));
 }
 
 
+/**
+ * `localTime` depends only on the condition, the zone and `now`, and takes dozens of time-zone
+ * conversions; every profile of a processing batch (or timer chunk) is evaluated at the same `now`,
+ * so the last answer per condition and zone is remembered (zones are validated IANA names: bounded).
+ */
+const localTimeMemo = new WeakMap<Of<'localTime'>, Map<string, { readonly now: number; readonly r: Evaluation }>>();
+
 function localTime(c: Of<'localTime'>, tz: string, now: number): Evaluation {
+  let byZone = localTimeMemo.get(c);
+  if (byZone === undefined) localTimeMemo.set(c, (byZone = new Map()));
+  const hit = byZone.get(tz);
+  if (hit !== undefined && hit.now === now) return hit.r;
+  const r = localTimeAt(c, tz, now);
+  byZone.set(tz, { now, r });
+  return r;
+}
+
+function localTimeAt(c: Of<'localTime'>, tz: string, now: number): Evaluation {
   const value = isLocalTime(c, tz, now);
   const p = localParts(now, tz);
   const marks = [c.from ?? '00:00', c.to ?? '00:00', '00:00'].map((hm) => hm.split(':').map(Number) as [number, number]);

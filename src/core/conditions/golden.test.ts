@@ -109,6 +109,8 @@ const CASES: readonly Case[] = [
   t('renewalDate after absolute', 'after', iso(NOW), true),
   t('renewalDate before 5 days from now', 'before', { fromNow: { amount: 5, unit: 'days' } }, true),
   t('plan withinLast (not a date)', 'withinLast', { amount: 1, unit: 'days' }, false),
+  t('lastSeen withinLast 7200 seconds (at the edge)', 'withinLast', { amount: 7200, unit: 'seconds' }, true, {}),
+  t('lastSeen withinLast 7199 seconds', 'withinLast', { amount: 7199, unit: 'seconds' }, false),
   // other sources
   ['group trait any group', { kind: 'trait', source: 'group', name: 'industry', op: 'equals', value: 'Retail' }, true],
   ['group trait none', { kind: 'trait', source: 'group', name: 'employees', op: 'gt', value: 1000 }, false],
@@ -129,8 +131,13 @@ const CASES: readonly Case[] = [
   ['orders in the last 30 days (leaves when the 20-day-old one expires)', { kind: 'event', event: 'Order Completed', count: { op: 'atLeast', value: 2 }, within: { last: { amount: 30, unit: 'days' } } }, true, NOW + 10 * DAY + 1],
   ['order with property filter', { kind: 'event', event: 'Order Completed', where: [{ property: 'revenue', op: 'gt', value: 100 }] }, true],
   ['order with two filters', { kind: 'event', event: 'Order Completed', where: [{ property: 'revenue', op: 'gt', value: 50 }, { property: 'currency', op: 'equals', value: 'USD' }], within: { last: { amount: 7, unit: 'days' } } }, true, NOW + 5 * DAY + 1],
+  ['added within the last 1800 seconds (at the edge, leaves 1 ms later)', { kind: 'event', event: 'Product Added', within: { last: { amount: 1800, unit: 'seconds' } } }, true, NOW + 1],
   ['orders between dates', { kind: 'event', event: 'Order Completed', within: { between: [iso(NOW - 45 * DAY), iso(NOW - 30 * DAY)] } }, true],
   ['future event not counted yet', { kind: 'event', event: 'Page Viewed' }, false, NOW + 5 * MIN],
+  ['future event within the last 3 s: not yet, re-evaluated at its instant', { kind: 'event', event: 'Page Viewed', within: { last: { amount: 3, unit: 'seconds' } } }, false, NOW + 5 * MIN],
+  ['future event within the last 3 s: counted from its instant for 3 s', { kind: 'event', event: 'Page Viewed', within: { last: { amount: 3, unit: 'seconds' } } }, true, NOW + 5 * MIN + 3001, NOW + 5 * MIN],
+  ['sequence whose first event is future-dated: re-evaluated at its instant', { kind: 'sequence', first: { event: 'Page Viewed' }, thenNot: { event: 'Order Completed' }, within: { amount: 1, unit: 'minutes' } }, false, NOW + 5 * MIN],
+  ['sequence from a future-dated first event: elapses D after it', { kind: 'sequence', first: { event: 'Page Viewed' }, thenNot: { event: 'Order Completed' }, within: { amount: 1, unit: 'minutes' } }, false, NOW + 6 * MIN, NOW + 5 * MIN],
   ['abandoned cart: added, no checkout within 1h (c1 is older, latest add is c2)', { kind: 'sequence', first: { event: 'Product Added' }, thenNot: { event: 'Checkout Started' }, within: { amount: 1, unit: 'hours' }, sameProperties: ['cart_id'] }, false],
   ['abandoned cart pending: not yet elapsed', { kind: 'sequence', first: { event: 'Product Added' }, thenNot: { event: 'Order Completed' }, within: { amount: 1, unit: 'hours' } }, false, NOW + 30 * MIN],
   ['abandoned cart elapsed', { kind: 'sequence', first: { event: 'Product Added', where: [{ property: 'sku', op: 'equals', value: 'BOOT' }] }, thenNot: { event: 'Order Completed' }, within: { amount: 30, unit: 'minutes' } }, true],
@@ -173,6 +180,13 @@ describe('window boundaries: exactly at the edge, one millisecond before and aft
     expect(evaluate(last30, bought(DAY), (r.changesAt as number) - 1).value).toBe(true);
     expect(evaluate(last30, bought(DAY), r.changesAt as number).value).toBe(false);
   });
+  const last3s = { kind: 'event', event: 'Order Completed', within: { last: { amount: 3, unit: 'seconds' } } } as const;
+  it.each([
+    [3000 - 1, true],
+    [3000, true],
+    [3000 + 1, false],
+  ])('seconds: event %i ms ago, within the last 3 seconds', (ago, expected) => expect(evaluate(last3s, bought(ago), NOW).value).toBe(expected));
+  it('a 3-second window runs out exactly 3 s + 1 ms after the event', () => expect(evaluate(last3s, bought(0), NOW).changesAt).toBe(NOW + 3001));
   const seen = (ms: number): ConditionFacts => ({ traits: { lastSeen: iso(ms) } });
   const within = { kind: 'trait', name: 'lastSeen', op: 'withinLast', value: { amount: 1, unit: 'hours' } } as const;
   it.each([
@@ -229,6 +243,10 @@ describe('invalid conditions name the path', () => {
     let c: unknown = { kind: 'trait', name: 'a', op: 'exists' };
     for (let i = 0; i < 20; i++) c = { kind: 'not', of: c };
     expect(bad(c)[0]?.message).toMatch(/deeper than 12/);
+  });
+  it('unknown time unit', () => {
+    const [e] = bad({ kind: 'trait', name: 'seen', op: 'withinLast', value: { amount: 2, unit: 'weeks' } });
+    expect(e?.path).toBe('condition.value.unit');
   });
   it('bad local time and unknown weekday', () => {
     expect(bad({ kind: 'localTime', from: '25:00' })[0]).toEqual({ path: 'condition.from', message: 'must be HH:MM (24 h)' });

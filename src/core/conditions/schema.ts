@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { checkPattern } from './pattern.js';
 
-/** Relative time. */
-export const TimeUnit = z.enum(['minutes', 'hours', 'days']);
+/** Relative time (milliseconds per unit: `durationMs` in compare.ts, the one table of units). */
+export const TimeUnit = z.enum(['seconds', 'minutes', 'hours', 'days']);
 export type TimeUnit = z.infer<typeof TimeUnit>;
 export const Duration = z.strictObject({ amount: z.number().int().min(0).max(100_000), unit: TimeUnit });
 export type Duration = z.infer<typeof Duration>;

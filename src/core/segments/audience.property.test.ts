@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../conditions/evaluate.js';
 import type { Condition } from '../conditions/schema.js';
 import { recompute, type ComputedTrait } from '../traits/computed.js';
-import { advance, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type StoredEvent } from './audience.js';
 import { orderSegments } from './dependencies.js';
 
 const MIN = 60_000;
@@ -57,7 +57,7 @@ describe('segments: incremental memberships equal a full recomputation at every 
         const reference = (at: number): Set<string> => {
           const computedValues = Object.fromEntries(computed.map((c) => [c.name, recompute(c, seen, at)]));
           const members = new Set<string>();
-          const history = seen.filter((e) => e.ts <= at).sort((a, b) => a.ts - b.ts);
+          const history = seen.filter((e) => e.ts <= at).sort(byTime);
           for (const s of defs.segments) if (evaluate(s.condition, { traits: {}, computed: computedValues, events: history, segments: members }, at).value) members.add(s.id);
           return members;
         };

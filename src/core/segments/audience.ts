@@ -1,6 +1,7 @@
 import type { ConditionFacts, ContextValue, FactEvent } from '../conditions/evaluate.js';
+import { durationMs } from '../conditions/compare.js';
 import { evaluate } from '../conditions/evaluate.js';
-import type { Condition } from '../conditions/schema.js';
+import type { Condition, EventMatch } from '../conditions/schema.js';
 import { add, emptyState, entryOf, expire, valueOf, type ComputedTrait, type TraitState } from '../traits/computed.js';
 import { dependenciesOf } from './dependencies.js';
 
@@ -59,9 +60,9 @@ export interface AudienceStep {
  * Pure: the caller stores the state and sets a durable timer at `nextDue`.
  */
 export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, arrived: readonly StoredEvent[] = []): AudienceStep {
-  const lookback = lookbacks(defs);
+  const { lookback, properties } = planOf(defs);
   const grown: Record<string, readonly StoredEvent[]> = { ...state.events };
-  for (const e of arrived) if (lookback.has(e.event)) grown[e.event] = insert(grown[e.event] ?? [], e);
+  for (const e of arrived) if (lookback.has(e.event)) grown[e.event] = insert(grown[e.event] ?? [], project(e, properties.get(e.event)));
   const events = keep(grown, lookback, now);
   const computed: Record<string, TraitState> = {};
   const computedValues: Record<string, unknown> = {};
@@ -75,7 +76,8 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
       const entry = entryOf(t, e, now);
       if (entry && (!t.window || entry[0] >= now - windowMs(t))) s = add(t, s, entry);
     }
-    computed[t.name] = s;
+    // An empty state is not stored: reading it back gives `emptyState` again.
+    if (s.kind === 'window' ? s.entries.length > 0 : s.acc.count > 0) computed[t.name] = s;
     const v = valueOf(t, s, now);
     computedValues[t.name] = v.value;
     soonest(v.changesAt);
@@ -85,13 +87,15 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
   const facts: ConditionFacts & { segments: Set<string> } = {
     ...profile,
     computed: computedValues,
-    events: Object.values(events).flat().sort((a, b) => a.ts - b.ts),
+    events: Object.values(events).flat().sort(byTime),
     segments: new Set(),
   };
+  // A Map: each profile's members object has its own shape, so keyed lookups on it are slow.
+  const before = new Map(Object.entries(state.members));
   for (const seg of defs.segments) {
     const r = evaluate(seg.condition, facts, now);
     soonest(r.changesAt);
-    const was = state.members[seg.id];
+    const was = before.get(seg.id);
     if (r.value) {
       facts.segments.add(seg.id);
       members[seg.id] = was ?? now;
@@ -102,19 +106,87 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
   return due === undefined ? { state: next, changes, computedValues } : { state: next, changes, computedValues, nextDue: due };
 }
 
-const windowMs = (t: ComputedTrait): number => (t.window ? t.window.amount * { minutes: 60_000, hours: 3_600_000, days: 86_400_000 }[t.window.unit] : Infinity);
+const windowMs = (t: ComputedTrait): number => (t.window ? durationMs(t.window) : Infinity);
 
-function lookbacks(defs: AudienceDefinitions): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const s of defs.segments) for (const [name, ms] of dependenciesOf(s.condition).events) out.set(name, Math.max(out.get(name) ?? 0, ms));
-  return out;
+/** What the segments of a definitions object read of events: worked out once per object (definitions are immutable values). */
+interface EventPlan {
+  /** Event name → how far back some condition looks (ms). */
+  readonly lookback: ReadonlyMap<string, number>;
+  /** Event name → the property keys some condition reads (`where`, `sameProperties`); the rest is not stored. */
+  readonly properties: ReadonlyMap<string, ReadonlySet<string>>;
 }
+
+const plans = new WeakMap<AudienceDefinitions, EventPlan>();
+
+function planOf(defs: AudienceDefinitions): EventPlan {
+  let plan = plans.get(defs);
+  if (plan === undefined) {
+    const lookback = new Map<string, number>();
+    const properties = new Map<string, Set<string>>();
+    for (const s of defs.segments) {
+      for (const [name, ms] of dependenciesOf(s.condition).events) lookback.set(name, Math.max(lookback.get(name) ?? 0, ms));
+      readProperties(s.condition, properties);
+    }
+    plans.set(defs, (plan = { lookback, properties }));
+  }
+  return plan;
+}
+
+/** Collects the event properties a condition reads: a dotted path by its whole name and by its first part (see `valueAt`). */
+function readProperties(c: Condition, out: Map<string, Set<string>>): void {
+  const use = (event: string, path: string): void => {
+    let keys = out.get(event);
+    if (keys === undefined) out.set(event, (keys = new Set()));
+    keys.add(path).add(path.split('.')[0] as string);
+  };
+  const match = (m: EventMatch): void => {
+    if (!out.has(m.event)) out.set(m.event, new Set());
+    for (const w of m.where ?? []) use(m.event, w.property);
+  };
+  switch (c.kind) {
+    case 'and':
+    case 'or':
+      for (const x of c.of) readProperties(x, out);
+      return;
+    case 'not':
+      return readProperties(c.of, out);
+    case 'event':
+      return match(c);
+    case 'sequence':
+      match(c.first);
+      match(c.thenNot);
+      for (const p of c.sameProperties ?? []) {
+        use(c.first.event, p);
+        use(c.thenNot.event, p);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+/** The event as stored for conditions: only the properties they read (computed traits take arrivals whole). */
+function project(e: StoredEvent, keys: ReadonlySet<string> | undefined): StoredEvent {
+  const properties: Record<string, unknown> = {};
+  if (keys !== undefined && keys.size > 0) {
+    for (const k of Object.keys(e.properties)) {
+      if (!keys.has(k)) continue;
+      // An own `__proto__` key (JSON can carry one) stays a plain property.
+      if (k === '__proto__') Object.defineProperty(properties, k, { value: e.properties[k], enumerable: true, writable: true, configurable: true });
+      else properties[k] = e.properties[k];
+    }
+  }
+  return { event: e.event, ts: e.ts, messageId: e.messageId, properties };
+}
+
+/** Events in time order, ties by messageId: the order conditions see, whatever the arrival order. */
+export const byTime = (a: StoredEvent, b: StoredEvent): number => a.ts - b.ts || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
 
 /** Inserts in time order (ties by messageId); events can arrive late. */
 function insert(list: readonly StoredEvent[], e: StoredEvent): StoredEvent[] {
   if (list.some((x) => x.messageId === e.messageId)) return [...list];
   const out = [...list, e];
-  out.sort((a, b) => a.ts - b.ts || (a.messageId < b.messageId ? -1 : 1));
+  out.sort(byTime);
   return out;
 }
 
@@ -124,8 +196,12 @@ function keep(events: Readonly<Record<string, readonly StoredEvent[]>>, lookback
   for (const [name, list] of Object.entries(events)) {
     const back = lookback.get(name);
     if (back === undefined) continue;
-    const kept = list.filter((e) => e.ts >= now - back || e.ts > now).slice(-EVENTS_KEPT_PER_NAME);
-    if (kept.length > 0) out[name] = kept.length === list.length ? list : kept;
+    // Lists are in time order, so what fell out of the look-back is a prefix.
+    const from = now - back;
+    let first = 0;
+    while (first < list.length && (list[first] as StoredEvent).ts < from) first++;
+    first = Math.max(first, list.length - EVENTS_KEPT_PER_NAME);
+    if (first < list.length) out[name] = first === 0 ? list : list.slice(first);
   }
   return out;
 }

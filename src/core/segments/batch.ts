@@ -4,7 +4,7 @@ import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
 import { emptyState, mergeStates } from '../traits/computed.js';
-import { advance, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type StoredEvent } from './audience.js';
 
 /** A profile's stored audience: its state and memberships (segment → since). */
 export interface AudienceRecord {
@@ -57,15 +57,20 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
   for (const t of identity.timeline) {
     const e = input.events.get(t.seq);
     const fact = e && factEvent(e);
-    if (fact) newEvents.set(t.profileId, [...(newEvents.get(t.profileId) ?? []), fact]);
+    if (!fact) continue;
+    const list = newEvents.get(t.profileId);
+    if (list) list.push(fact);
+    else newEvents.set(t.profileId, [fact]);
   }
+  const mergesInto = new Map<string, (typeof identity.merges)[number][]>();
+  for (const m of identity.merges) mergesInto.set(m.winnerId, [...(mergesInto.get(m.winnerId) ?? []), m]);
   const live = identity.profiles.filter((p) => p.mergedInto === undefined);
   const audiences: AudienceOutcome['audiences'][number][] = [];
   const changes: AudienceOutcome['changes'][number][] = [];
   for (const p of live) {
     const defs = input.definitions(p.workspaceId);
     if (defs.segments.length === 0 && defs.computed.length === 0 && !input.stored.has(p.id)) continue;
-    const merged = identity.merges.filter((m) => m.winnerId === p.id).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
+    const merged = (mergesInto.get(p.id) ?? []).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
     const step = advance(merged, defs, { ...facts(p.traits.values), context: input.context(p.workspaceId) }, now, newEvents.get(p.id) ?? []);
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
@@ -94,7 +99,7 @@ function mergeAudience(a: AudienceState, b: AudienceState | undefined, defs: Aud
   const events: Record<string, StoredEvent[]> = {};
   for (const name of new Set([...Object.keys(a.events), ...Object.keys(b.events)])) {
     const byId = new Map([...(a.events[name] ?? []), ...(b.events[name] ?? [])].map((e) => [e.messageId, e]));
-    events[name] = [...byId.values()].sort((x, y) => x.ts - y.ts || (x.messageId < y.messageId ? -1 : 1));
+    events[name] = [...byId.values()].sort(byTime);
   }
   const computed = { ...a.computed };
   for (const t of defs.computed) {

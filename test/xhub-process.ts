@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** `xhub serve` as a child process (the built CLI), for crash and end-to-end tests over real sockets. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly base: string;
+  readonly exited: Promise<void>;
+  readonly output: () => string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** SIGKILLs every server still running (call from `afterAll`). */
+export function killAll(): void {
+  for (const c of children) c.kill('SIGKILL');
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function healthy(base: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok && ((await res.json()) as { status?: string }).status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `xhub serve --data dir` on a free port with fixed keys; resolves once `/health` answers. */
+export async function startServer(dataDir: string, keys: { writeKey: string; adminKey: string }, timeoutMs = 20_000): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--data', dataDir, '--port', String(port)], {
+    env: { ...process.env, XHUB_WRITE_KEY: keys.writeKey, XHUB_ADMIN_KEY: keys.adminKey, XHUB_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  const keep = (b: Buffer): void => void (out = (out + b.toString()).slice(-4_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    children.delete(child);
+    resolve();
+  }));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`xhub serve exited at start:\n${out}`);
+    if (await healthy(base)) return { child, base, exited, output: () => out };
+    if (Date.now() > deadline) throw new Error(`xhub serve did not become healthy:\n${out}`);
+    await sleep(25);
+  }
+}
+
+/** SIGKILL: no shutdown hook runs, nothing is flushed; answers once the process is gone. */
+export async function crash(server: ServerProcess): Promise<void> {
+  server.child.kill('SIGKILL');
+  await server.exited;
+  if (server.child.signalCode !== 'SIGKILL') throw new Error(`xhub serve ended before the kill:\n${server.output()}`);
+}
