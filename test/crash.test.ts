@@ -1,10 +1,9 @@
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { health, killAll, sleep, spawnServer as spawnXhub, startServer as startXhub, type ServerProcess } from './xhub-process.js';
 
 /**
  * Crash safety, end to end: `xhub serve` runs as a child process, takes concurrent batches over
@@ -23,83 +22,17 @@ const CONNECTIONS = 32;
 
 // ---------------------------------------------------------------- the server as a child process
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly base: string;
-  readonly exited: Promise<void>;
-  readonly output: () => string;
-}
-
-const children = new Set<ChildProcess>();
+type Server = ServerProcess;
+const KEYS = { writeKey: WRITE_KEY, adminKey: ADMIN_KEY };
 const dirs: string[] = [];
 
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Health {
-  status: string;
-  log: { head: number; processed: number; lag: number };
-}
-
-async function health(base: string): Promise<Health | undefined> {
-  try {
-    const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
-    return res.ok ? ((await res.json()) as Health) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Spawns `xhub serve` on a fresh port; `healthy` resolves once `/health` answers. */
-async function spawnServer(dataDir: string): Promise<Server & { healthy: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--data', dataDir, '--port', String(port)], {
-    env: { ...process.env, XHUB_WRITE_KEY: WRITE_KEY, XHUB_ADMIN_KEY: ADMIN_KEY, XHUB_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  const keep = (b: Buffer): void => void (out = (out + b.toString()).slice(-4_000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    children.delete(child);
-    resolve();
-  }));
-  const base = `http://127.0.0.1:${port}`;
-  const healthy = async (): Promise<void> => {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`xhub serve exited at start:\n${out}`);
-      if ((await health(base))?.status === 'ok') return;
-      if (Date.now() > deadline) throw new Error(`xhub serve did not become healthy:\n${out}`);
-      await sleep(50);
-    }
-  };
-  return { child, base, exited, output: () => out, healthy };
-}
-
-async function startServer(dataDir: string): Promise<Server> {
-  const server = await spawnServer(dataDir);
-  await server.healthy();
-  return server;
-}
+const spawnServer = (dataDir: string) => spawnXhub(dataDir, KEYS);
+const startServer = (dataDir: string) => startXhub(dataDir, KEYS);
 
 async function crash(server: Server): Promise<void> {
   server.child.kill('SIGKILL');

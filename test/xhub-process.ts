@@ -30,17 +30,26 @@ function freePort(): Promise<number> {
   });
 }
 
-async function healthy(base: string): Promise<boolean> {
+export interface Health {
+  readonly status: string;
+  readonly log: { readonly head: number; readonly processed: number; readonly lag: number };
+}
+
+/** `/health`, or undefined while the server does not answer. */
+export async function health(base: string): Promise<Health | undefined> {
   try {
     const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2_000) });
-    return res.ok && ((await res.json()) as { status?: string }).status === 'ok';
+    return res.ok ? ((await res.json()) as Health) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** Starts `xhub serve --data dir` on a free port with fixed keys; resolves once `/health` answers. */
-export async function startServer(dataDir: string, keys: { writeKey: string; adminKey: string }, timeoutMs = 20_000): Promise<ServerProcess> {
+/** Spawns `xhub serve --data dir` on a free port with fixed keys; `healthy()` resolves once `/health` answers. */
+export async function spawnServer(
+  dataDir: string,
+  keys: { writeKey: string; adminKey: string },
+): Promise<ServerProcess & { healthy: (timeoutMs?: number) => Promise<void> }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--data', dataDir, '--port', String(port)], {
     env: { ...process.env, XHUB_WRITE_KEY: keys.writeKey, XHUB_ADMIN_KEY: keys.adminKey, XHUB_LOG_LEVEL: 'warn' },
@@ -56,13 +65,23 @@ export async function startServer(dataDir: string, keys: { writeKey: string; adm
     resolve();
   }));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`xhub serve exited at start:\n${out}`);
-    if (await healthy(base)) return { child, base, exited, output: () => out };
-    if (Date.now() > deadline) throw new Error(`xhub serve did not become healthy:\n${out}`);
-    await sleep(25);
-  }
+  const healthy = async (timeoutMs = 20_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`xhub serve exited at start:\n${out}`);
+      if ((await health(base))?.status === 'ok') return;
+      if (Date.now() > deadline) throw new Error(`xhub serve did not become healthy:\n${out}`);
+      await sleep(25);
+    }
+  };
+  return { child, base, exited, output: () => out, healthy };
+}
+
+/** Starts `xhub serve --data dir` and resolves once `/health` answers. */
+export async function startServer(dataDir: string, keys: { writeKey: string; adminKey: string }, timeoutMs = 20_000): Promise<ServerProcess> {
+  const server = await spawnServer(dataDir, keys);
+  await server.healthy(timeoutMs);
+  return server;
 }
 
 /** SIGKILL: no shutdown hook runs, nothing is flushed; answers once the process is gone. */
