@@ -10,11 +10,7 @@ import type { StateStore } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 
 export const TIMER_CHUNK = 500;
-/** Profiles in the first backfill chunk; later chunks are sized to take about `BACKFILL_CHUNK_MS`. */
 export const BACKFILL_CHUNK = 500;
-/** How long one backfill chunk should take: event processing waits while it runs. */
-export const BACKFILL_CHUNK_MS = 50;
-const BACKFILL_CHUNK_BOUNDS = [100, 2000] as const;
 
 export interface AudienceJobPorts {
   readonly state: StateStore;
@@ -29,8 +25,6 @@ export interface AudienceJobPorts {
 
 /** Durable timers and backfills of audiences; run by the processor between event batches (one writer). */
 export class AudienceJobs {
-  private backfillChunkSize = BACKFILL_CHUNK;
-
   constructor(private readonly p: AudienceJobPorts) {}
 
   /** Fires one chunk of due timers; answers whether there were any. */
@@ -50,8 +44,7 @@ export class AudienceJobs {
     const [def] = await this.p.definitions.backfilling();
     if (!def?.backfill) return false;
     await this.p.cache.prepare();
-    const started = performance.now();
-    const ids = await this.p.audiences.profileIds(def.workspaceId, this.backfillChunkSize, def.backfill.after);
+    const ids = await this.p.audiences.profileIds(def.workspaceId, BACKFILL_CHUNK, def.backfill.after);
     if (ids.length === 0) {
       await this.p.definitions.setBackfill(def.id, { ...def.backfill, status: 'done' });
       return true;
@@ -62,10 +55,6 @@ export class AudienceJobs {
     await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))));
     const processed = def.backfill.processed + ids.length;
     await this.p.definitions.setBackfill(def.id, { status: 'running', processed, total: Math.max(def.backfill.total, processed), after: ids.at(-1) as string });
-    // Fewer, larger chunks where profiles are cheap (less overhead per chunk); smaller where they are dear.
-    const perProfile = (performance.now() - started) / ids.length;
-    const [min, max] = BACKFILL_CHUNK_BOUNDS;
-    this.backfillChunkSize = Math.max(min, Math.min(max, Math.round(BACKFILL_CHUNK_MS / Math.max(perProfile, 1e-3))));
     return true;
   }
 
