@@ -96,3 +96,23 @@ export const verdict = (ok) => (ok ? 'PASS' : 'MISS');
 
 /** Whether this module is the script node was started with (so each bench also runs alone). */
 export const isMain = (metaUrl) => process.argv[1] !== undefined && fileURLToPath(metaUrl) === process.argv[1];
+
+/**
+ * Emulates `concurrency` clients submitting `events` through the hub's Ingestor in batches of `submit`
+ * (each awaits its acknowledgement before sending the next); answers the log head reached.
+ */
+export async function submitConcurrently(hub, events, { submit, concurrency }) {
+  const chunks = [];
+  for (let i = 0; i < events.length; i += submit) chunks.push(events.slice(i, i + submit));
+  let next = 0;
+  let head = 0;
+  const client = async () => {
+    while (next < chunks.length) {
+      const outcome = await hub.ingestor.submit(WORKSPACE, chunks[next++]);
+      if (outcome.kind !== 'committed') throw new Error(`submit refused: ${outcome.reason}`);
+      head = Math.max(head, outcome.head);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return head;
+}

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../dist/config.js';
 import { startHub } from '../dist/engine/hub.js';
-import { WORKSPACE, fmt, hubEventChunks, isMain, pct, tempDir, verdict } from './lib.js';
+import { WORKSPACE, fmt, hubEventChunks, isMain, pct, submitConcurrently, tempDir, verdict } from './lib.js';
 
 const TARGET_RATIO = 0.25;
 const TARGET_ABSOLUTE = 30_000;
@@ -56,20 +56,8 @@ async function hubRun(events, { submit, concurrency, batchSize }) {
   const config = { ...loadConfig({ dataDir: tmp.dir }, {}), ...(batchSize ? { batchSize } : {}) };
   const hub = await startHub(config, pino({ level: 'silent' }));
   try {
-    const chunks = [];
-    for (let i = 0; i < events.length; i += submit) chunks.push(events.slice(i, i + submit));
-    let next = 0;
-    let head = 0;
     const started = performance.now();
-    const client = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++];
-        const outcome = await hub.ingestor.submit(WORKSPACE, chunk);
-        if (outcome.kind !== 'committed') throw new Error(`submit refused: ${outcome.reason}`);
-        head = Math.max(head, outcome.head);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, client));
+    const head = await submitConcurrently(hub, events, { submit, concurrency });
     const ingested = (performance.now() - started) / 1000;
     const lagAtIngested = hub.processor.lag;
     await hub.processor.processed(head);

@@ -32,7 +32,7 @@ import { loadConfig } from '../dist/config.js';
 import { validateBatch } from '../dist/core/events/validate.js';
 import { startHub } from '../dist/engine/hub.js';
 import { bootstrapKeys } from '../dist/engine/keys.js';
-import { ADMIN_KEY, WORKSPACE, fmt, hubEventChunks, isMain, pct, tempDir, verdict } from './lib.js';
+import { ADMIN_KEY, WORKSPACE, fmt, hubEventChunks, isMain, pct, submitConcurrently, tempDir, verdict } from './lib.js';
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
@@ -235,21 +235,9 @@ function stateCounts(dir) {
 async function throughputRun(events, { defined, submit, concurrency }) {
   const h = await openHub('segments-tp', defined);
   try {
-    const chunks = [];
-    for (let i = 0; i < events.length; i += submit) chunks.push(events.slice(i, i + submit));
-    let next = 0;
-    let head = 0;
     const started = performance.now();
     const cpu = process.cpuUsage();
-    const client = async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++];
-        const outcome = await h.hub.ingestor.submit(WORKSPACE, chunk);
-        if (outcome.kind !== 'committed') throw new Error(`submit refused: ${outcome.reason}`);
-        head = Math.max(head, outcome.head);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, client));
+    const head = await submitConcurrently(h.hub, events, { submit, concurrency });
     const ingested = (performance.now() - started) / 1000;
     await h.hub.processor.processed(head);
     const seconds = (performance.now() - started) / 1000;
