@@ -371,7 +371,7 @@ async function latencyRun({ defined, rate, seconds, users, warmup }) {
       const profile = await h.hub.store.reader.byIdentifier(WORKSPACE, { type: 'userId', value: `probe-${p.k}` });
       if (!profile) continue;
       const positions = await h.hub.store.reader.timeline(WORKSPACE, profile.id, 100);
-      const items = await h.hub.store.reader.hubEvents(positions.filter((t) => t.seq < 0).map((t) => -t.seq));
+      const items = await h.hub.store.reader.hubEvents(positions.filter((t) => t.seq >= 2 ** 40).map((t) => t.seq - 2 ** 40));
       if (items.some((i) => i.body.event === 'Segment Entered' && i.body.properties?.segmentId === probeSegment)) onTimeline++;
       const at = seen[profile.id];
       if (at !== undefined && p.warm) external.push(at - p.committedAt);
@@ -483,7 +483,7 @@ function backfillBaseline(dir, chunk) {
       if (batch.length === 0) break;
       const members = [];
       for (const id of batch) {
-        const events = timeline.all(id).filter((t) => t.seq > 0).map((t) => JSON.parse(event.get(t.seq)));
+        const events = timeline.all(id).filter((t) => t.seq < 2 ** 40).map((t) => JSON.parse(event.get(t.seq)));
         parsed += events.length;
         if (events.some((e) => e.type === 'track' && e.properties?.price >= 25)) members.push(id);
       }

@@ -78,7 +78,7 @@ function hubEventsByProfile(dir: string, seg: string): Map<string, { entered: nu
       (r.e === 'Segment Entered' ? o.entered : o.exited).push(r.ts);
       out.set(r.p, o);
     }
-    const onTimeline = db.prepare('SELECT count(*) FROM timeline WHERE seq < 0').pluck().get() as number;
+    const onTimeline = db.prepare('SELECT count(*) FROM timeline WHERE seq >= 1099511627776').pluck().get() as number;
     expect(onTimeline, 'every hub event is on its timeline once').toBe(rows.length);
     expect(db.prepare('SELECT count(*) FROM audiences WHERE next_due IS NOT NULL').pluck().get(), 'no timer left').toBe(0);
     return out;

@@ -5,9 +5,10 @@ import type { Clock } from '../ports/clock.js';
 import type { AudienceReader } from '../ports/audience-reader.js';
 import type { DefinitionStore } from '../ports/definitions.js';
 import type { EventLog } from '../ports/event-log.js';
-import type { ProfileReader } from '../ports/profile-reader.js';
+import { isHubSeq, type ProfileReader } from '../ports/profile-reader.js';
 import type { StateStore } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
+import { journeyWork, type JourneyWorkOptions } from './journey-work.js';
 
 export const TIMER_CHUNK = 500;
 export const BACKFILL_CHUNK = 500;
@@ -21,18 +22,22 @@ export interface AudienceJobPorts {
   readonly cache: AudienceDefinitionsCache;
   readonly clock: Clock;
   readonly onChanges?: (o: AudienceOutcome) => void;
+  readonly journeys: JourneyWorkOptions;
 }
 
-/** Durable timers and backfills of audiences; run by the processor between event batches (one writer). */
+/** Durable timers (audiences, journeys) and backfills of audiences; run by the processor between event batches (one writer). */
 export class AudienceJobs {
   constructor(private readonly p: AudienceJobPorts) {}
 
-  /** Fires one chunk of due timers; answers whether there were any. */
+  /** Fires one chunk of due audience timers, then one of journey timers; answers whether there were any. */
   async runDue(): Promise<boolean> {
     await this.p.cache.prepare();
+    await this.p.journeys.journeys.prepare();
     const now = this.p.clock.now();
-    const done = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.p.cache.input(now))));
-    return done > 0;
+    const journeys = journeyWork(this.p.journeys, now);
+    const audiences = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.p.cache.input(now))), journeys);
+    const steps = journeys ? await this.p.state.processJourneys(now, TIMER_CHUNK, journeys) : 0;
+    return audiences + steps > 0;
   }
 
   nextDue(): Promise<number | undefined> {
@@ -51,8 +56,9 @@ export class AudienceJobs {
     }
     const history = new Map<string, StoredEvent[]>();
     for (const id of ids) history.set(id, await this.history(def.workspaceId, id));
+    await this.p.journeys.journeys.prepare();
     const now = this.p.clock.now();
-    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))));
+    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))), journeyWork(this.p.journeys, now));
     const processed = def.backfill.processed + ids.length;
     await this.p.definitions.setBackfill(def.id, { status: 'running', processed, total: Math.max(def.backfill.total, processed), after: ids.at(-1) as string });
     return true;
@@ -60,7 +66,7 @@ export class AudienceJobs {
 
   private async history(workspaceId: string, profileId: string): Promise<StoredEvent[]> {
     const positions = await this.p.reader.timeline(workspaceId, profileId, 1_000_000);
-    const logged = await this.p.log.get(positions.filter((t) => t.seq > 0).map((t) => t.seq).reverse());
+    const logged = await this.p.log.get(positions.filter((t) => !isHubSeq(t.seq)).map((t) => t.seq).reverse());
     return logged.map((l) => factEvent(l.event)).filter((e): e is StoredEvent => e !== undefined);
   }
 

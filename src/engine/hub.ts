@@ -6,6 +6,8 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import { AudienceJobs } from './audience-jobs.js';
 import { AudienceDefinitionsCache } from './audiences.js';
 import { Ingestor } from './ingest.js';
+import { JourneyCache } from './journeys.js';
+import { proposeAll } from '../core/journeys/candidate.js';
 import { DEFAULT_WORKSPACE, KeyResolver } from './keys.js';
 import { Metrics } from './metrics.js';
 import { OriginGate } from './origins.js';
@@ -22,6 +24,8 @@ export interface Hub {
   readonly origins: OriginGate;
   /** Segments and computed traits as processing uses them; invalidate after a change. */
   readonly audienceDefinitions: AudienceDefinitionsCache;
+  /** Published journeys as processing runs them; invalidate after a change. */
+  readonly journeys: JourneyCache;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newMessageId: () => string;
@@ -34,15 +38,18 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   const lag = { of: (): number => 0 };
   const metrics = new Metrics(() => lag.of());
   const audienceDefinitions = new AudienceDefinitionsCache(store.definitions, store.context);
+  const journeyCache = new JourneyCache(store.journeys);
+  const journeys = { journeys: journeyCache, audiences: audienceDefinitions, arbiter: proposeAll, traitStrategies: config.traitStrategies };
   const jobs = new AudienceJobs({
     state: store.state, log: store.log, reader: store.reader, audiences: store.audiences, definitions: store.definitions,
-    cache: audienceDefinitions, clock,
+    cache: audienceDefinitions, clock, journeys,
   });
   const proc = new Processor(store.log, store.state, clock, audienceDefinitions, jobs, {
     rules: config.identity,
     traitStrategies: config.traitStrategies,
     batchSize: config.batchSize,
     idleCheckMs: 1000,
+    journeys,
     onBatch: (n) => metrics.processed.inc(n),
     onError: (e) => log.error({ err: e }, 'processing failed; retrying'),
   });
@@ -56,7 +63,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   });
   await proc.start();
   return {
-    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions,
+    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions, journeys: journeyCache,
     keys: new KeyResolver(store.workspaces),
     origins: new OriginGate(store.workspaces),
     newMessageId: () => `hub-${randomUUID()}`,

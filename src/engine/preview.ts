@@ -2,6 +2,7 @@ import { evaluate } from '../core/conditions/evaluate.js';
 import type { Condition } from '../core/conditions/schema.js';
 import { facts, factEvent } from '../core/segments/batch.js';
 import { byTime, type StoredEvent } from '../core/segments/audience.js';
+import { isHubSeq } from '../ports/profile-reader.js';
 import type { Hub } from './hub.js';
 
 export const PREVIEW_SAMPLE = 1000;
@@ -17,7 +18,7 @@ export async function previewCondition(hub: Hub, workspaceId: string, condition:
     const profile = await reader.byId(workspaceId, id);
     if (!profile) continue;
     const positions = await reader.timeline(workspaceId, id, 10_000);
-    const events = (await log.get(positions.filter((p) => p.seq > 0).map((p) => p.seq)))
+    const events = (await log.get(positions.filter((p) => !isHubSeq(p.seq)).map((p) => p.seq)))
       .map((l) => factEvent(l.event))
       .filter((e): e is StoredEvent => e !== undefined)
       .sort(byTime);

@@ -9,6 +9,7 @@ import type { StateStore } from '../ports/state-store.js';
 import type { AudienceJobs } from './audience-jobs.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import { newId } from './ids.js';
+import { journeyWork, type JourneyWorkOptions } from './journey-work.js';
 
 export interface ProcessorOptions {
   readonly rules: IdentityRules;
@@ -19,12 +20,14 @@ export interface ProcessorOptions {
   readonly onBatch?: (events: number, cursor: number) => void;
   readonly onAudience?: (o: AudienceOutcome) => void;
   readonly onError?: (error: unknown) => void;
+  /** Journeys run after audiences in the same unit of work. */
+  readonly journeys: JourneyWorkOptions;
 }
 
 /**
  * The worker, the one writer of profile state: reads the log in order and applies each batch
- * (identity, profiles, audiences) with its cursor in one transaction, so after a crash nothing is
- * applied twice or skipped; between batches it fires due audience timers and backfills.
+ * (identity, profiles, audiences, journeys) with its cursor in one transaction, so after a crash nothing is
+ * applied twice or skipped; between batches it fires due timers (audiences, journeys) and backfills.
  */
 export class Processor {
   private cursor = 0;
@@ -144,6 +147,7 @@ export class Processor {
       return false;
     }
     await this.definitions.prepare();
+    await this.opts.journeys.journeys.prepare();
     const now = this.clock.now();
     const bySeq = new Map<number, HubEvent>(events.map((e) => [e.seq, e.event]));
     await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), {
@@ -154,6 +158,7 @@ export class Processor {
         this.opts.onAudience?.(o);
         return o;
       },
+      journeys: journeyWork(this.opts.journeys, now, bySeq),
     });
     this.cursor = last.seq;
     this.opts.onBatch?.(events.length, this.cursor);

@@ -28,7 +28,14 @@ export interface ProfileReader {
   byId(workspaceId: string, id: string): Promise<ProfileView | undefined>;
   /** Newest first, strictly before `before` when given. */
   timeline(workspaceId: string, profileId: string, limit: number, before?: TimelinePosition): Promise<readonly TimelinePosition[]>;
-  /** The hub's own timeline events (`Segment Entered` …) by id; timeline positions name them with `seq = -id`. */
+  /** The hub's own timeline events (`Segment Entered` …) by id; timeline positions name them with `seq = HUB_SEQ + id`. */
   hubEvents(ids: readonly number[]): Promise<readonly HubTimelineItem[]>;
   counts(): Promise<{ readonly profiles: number; readonly identifiers: number }>;
 }
+
+/**
+ * Timeline positions of the hub's own events are `HUB_SEQ + id`: above every log sequence number, so
+ * at one instant they follow the events that caused them, in the order they were written.
+ */
+export const HUB_SEQ = 2 ** 40;
+export const isHubSeq = (seq: number): boolean => seq >= HUB_SEQ;

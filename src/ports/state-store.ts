@@ -1,6 +1,7 @@
 import type { BatchNeeds, BatchOutcome, IdentitySnapshot } from '../core/identity/snapshot.js';
 import type { ProfileState } from '../core/profiles/profile.js';
 import type { AudienceOutcome, AudienceRecord } from '../core/segments/batch.js';
+import type { JourneyOutcome, StoredJourneyState } from '../core/journeys/batch.js';
 
 /** Thrown when another processor moved the cursor first; the batch was not applied. Retry reads again. */
 export class CursorConflict extends Error {
@@ -11,12 +12,31 @@ export class CursorConflict extends Error {
   }
 }
 
-/** The pure steps of a batch: identity and profiles first, then audiences of the profiles it touched. */
+/** The pure steps of a batch: identity and profiles first, then audiences, then journeys of the profiles it touched. */
 export interface BatchWork {
   identity(snapshot: IdentitySnapshot): BatchOutcome;
   /** Given the stored audiences of every profile in the identity outcome; undefined when nothing to do. */
   audience(identity: BatchOutcome, stored: ReadonlyMap<string, AudienceRecord>): AudienceOutcome | undefined;
+  /** Absent when no journey is published. */
+  readonly journeys?: JourneyWork;
 }
+
+/** What the journey step of a unit of work gets: live profiles, what happened to them in it, their stored states. */
+export interface JourneyInputs {
+  readonly profiles: readonly ProfileState[];
+  /** The event batch (absent for timers and backfills): its timeline maps events to profiles. */
+  readonly identity?: BatchOutcome;
+  /** The audience step of this unit of work (its `Segment Entered` / `Exited` events and new states). */
+  readonly audience?: AudienceOutcome;
+  /** Stored audiences of the profiles, as before this unit of work. */
+  readonly audiences: ReadonlyMap<string, AudienceRecord>;
+  /** Stored journey states: profile → journey → state and timer. */
+  readonly journeys: ReadonlyMap<string, ReadonlyMap<string, StoredJourneyState>>;
+}
+
+export type JourneyWork = (inputs: JourneyInputs) => JourneyOutcome | undefined;
+
+export type AudienceWork = (profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>) => AudienceOutcome;
 
 /** Profiles whose audiences to re-evaluate: those whose timer is due by `now`, or given ones (backfill). */
 export type AudienceSelection = { readonly dueBy: number; readonly limit: number } | { readonly ids: readonly string[] };
@@ -29,9 +49,11 @@ export type AudienceSelection = { readonly dueBy: number; readonly limit: number
 export interface StateStore {
   cursor(): Promise<number>;
   process(after: number, upTo: number, needs: BatchNeeds, work: BatchWork): Promise<void>;
-  /** Re-evaluates audiences (timers, backfill) in one transaction; answers how many profiles it did. */
-  processAudiences(select: AudienceSelection, work: (profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>) => AudienceOutcome): Promise<number>;
-  /** The earliest audience timer, if any. */
+  /** Re-evaluates audiences (timers, backfill), then journeys on what changed, in one transaction; answers how many profiles it did. */
+  processAudiences(select: AudienceSelection, work: AudienceWork, journeys?: JourneyWork): Promise<number>;
+  /** Runs the journeys of profiles with a journey timer due by `dueBy`, in one transaction; answers how many profiles. */
+  processJourneys(dueBy: number, limit: number, journeys: JourneyWork): Promise<number>;
+  /** The earliest timer (audience or journey), if any. */
   nextDue(): Promise<number | undefined>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { AudienceState } from '../../core/segments/audience.js';
 import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
+import { SqliteHubEvents } from './hub-events.js';
 
 /** Stored audience payloads carry a version, like profiles. */
 const AUDIENCE_ROW_VERSION = 1;
@@ -12,8 +13,10 @@ const AUDIENCE_ROW_VERSION = 1;
  */
 export class SqliteAudiences {
   private readonly s;
+  private readonly hubEvents: SqliteHubEvents;
 
   constructor(db: Database.Database) {
+    this.hubEvents = new SqliteHubEvents(db);
     this.s = {
       get: db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck(),
       put: db.prepare(
@@ -24,8 +27,6 @@ export class SqliteAudiences {
       removeMembers: db.prepare('DELETE FROM segment_members WHERE profile_id = ?'),
       enter: db.prepare('INSERT OR REPLACE INTO segment_members (segment_id, profile_id, workspace_id, since) VALUES (?, ?, ?, ?)'),
       exit: db.prepare('DELETE FROM segment_members WHERE segment_id = ? AND profile_id = ?'),
-      hubEvent: db.prepare('INSERT INTO hub_events (workspace_id, profile_id, ts, body) VALUES (?, ?, ?, ?)'),
-      timeline: db.prepare('INSERT INTO timeline (profile_id, ts, seq, workspace_id) VALUES (?, ?, ?, ?)'),
       due: db.prepare('SELECT profile_id FROM audiences WHERE next_due <= ? ORDER BY next_due LIMIT ?').pluck(),
       nextDue: db.prepare('SELECT min(next_due) FROM audiences WHERE next_due IS NOT NULL').pluck(),
     };
@@ -50,10 +51,7 @@ export class SqliteAudiences {
       if (c.kind === 'entered') this.s.enter.run(c.segmentId, c.profileId, c.workspaceId, c.at);
       else this.s.exit.run(c.segmentId, c.profileId);
     }
-    for (const e of o.hubEvents) {
-      const id = Number(this.s.hubEvent.run(e.workspaceId, e.profileId, e.ts, JSON.stringify(e.body)).lastInsertRowid);
-      this.s.timeline.run(e.profileId, e.ts, -id, e.workspaceId);
-    }
+    this.hubEvents.write(o.hubEvents);
   }
 
   dueProfiles(now: number, limit: number): string[] {

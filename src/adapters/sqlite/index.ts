@@ -4,6 +4,7 @@ import type { AudienceReader } from '../../ports/audience-reader.js';
 import type { ContextStore } from '../../ports/context.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
 import type { EventLog } from '../../ports/event-log.js';
+import type { JourneyStore } from '../../ports/journeys.js';
 import type { ProfileReader } from '../../ports/profile-reader.js';
 import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
@@ -12,6 +13,7 @@ import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
 import { SqliteDefinitions } from './definitions.js';
 import { SqliteEventLog } from './event-log.js';
+import { SqliteJourneys } from './journeys.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
@@ -25,6 +27,7 @@ export interface Store {
   readonly definitions: DefinitionStore;
   readonly audiences: AudienceReader;
   readonly context: ContextStore;
+  readonly journeys: JourneyStore;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     definitions: new SqliteDefinitions(stateDb),
     audiences: new SqliteAudienceReader(readDb),
     context: new SqliteContext(stateDb),
+    journeys: new SqliteJourneys(stateDb),
     close: async () => {
       await log.close();
       for (const db of [stateDb, readDb]) db.close();

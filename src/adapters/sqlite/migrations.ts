@@ -66,4 +66,24 @@ export const STATE_MIGRATIONS: readonly string[] = [
      workspace_id TEXT NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
      valid_until INTEGER, updated_at INTEGER NOT NULL,
      PRIMARY KEY (workspace_id, dimension, key)) WITHOUT ROWID;`,
+  // 5: journeys: definitions (the draft), published versions, each profile's state per journey with
+  // its next due instant (the durable timer, indexed by due time), and stats counters.
+  `CREATE TABLE journeys (
+     workspace_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, draft TEXT NOT NULL,
+     live_version INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
+   CREATE TABLE journey_versions (
+     workspace_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL,
+     published_at INTEGER NOT NULL, PRIMARY KEY (workspace_id, journey_id, version)) WITHOUT ROWID;
+   CREATE TABLE journey_states (
+     profile_id TEXT NOT NULL, journey_id TEXT NOT NULL, workspace_id TEXT NOT NULL, v INTEGER NOT NULL,
+     version INTEGER NOT NULL, step TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, next_due INTEGER,
+     PRIMARY KEY (profile_id, journey_id)) WITHOUT ROWID;
+   CREATE INDEX journey_states_due ON journey_states (next_due) WHERE next_due IS NOT NULL;
+   CREATE INDEX journey_states_step ON journey_states (workspace_id, journey_id, status, version, step);
+   CREATE TABLE journey_stats (
+     workspace_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, journey_id, version, key)) WITHOUT ROWID;
+   -- The hub's own timeline events move from seq = -id to HUB_SEQ (2^40) + id: after the events that caused them.
+   UPDATE timeline SET seq = 1099511627776 - seq WHERE seq < 0;`,
 ];

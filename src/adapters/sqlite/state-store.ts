@@ -2,11 +2,11 @@ import type Database from 'better-sqlite3';
 import type { Identifier } from '../../core/identity/identifier.js';
 import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot, type TimelineEntry } from '../../core/identity/snapshot.js';
 import { groupKey, type GroupState, type ProfileState } from '../../core/profiles/profile.js';
-import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
-import { CursorConflict, type AudienceSelection, type BatchWork, type StateStore } from '../../ports/state-store.js';
+import type { JourneyOutcome } from '../../core/journeys/batch.js';
+import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWork, type JourneyWork, type StateStore } from '../../ports/state-store.js';
 import { SqliteAudiences } from './audience-store.js';
+import { SqliteJourneyStates } from './journey-states.js';
 
-type AudienceWork = (profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>) => AudienceOutcome;
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 
 /** Timeline rows written per multi-row INSERT: fewer statement calls on the hottest write. */
@@ -23,43 +23,84 @@ export class SqliteStateStore implements StateStore {
   private readonly s;
   private readonly unit;
   private readonly audienceUnit;
+  private readonly journeyUnit;
   private readonly audiences: SqliteAudiences;
+  private readonly journeyStates: SqliteJourneyStates;
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
   private loaded = new Map<string, Loaded>();
 
   constructor(db: Database.Database) {
     this.s = statements(db);
     this.audiences = new SqliteAudiences(db);
+    this.journeyStates = new SqliteJourneyStates(db);
     this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
       try {
         const identity = work.identity(this.load(needs));
-        const audience = work.audience(identity, this.audiences.load(identity.profiles.map((p) => p.id)));
+        const audiences = this.audiences.load(identity.profiles.map((p) => p.id));
+        const audience = work.audience(identity, audiences);
+        const live = identity.profiles.filter((p) => p.mergedInto === undefined);
+        const journeys = work.journeys && live.length > 0 ? work.journeys({ profiles: live, identity, audience, audiences, journeys: this.journeyStates.load(live.map((p) => p.id)) }) : undefined;
         this.write(identity);
         if (audience) this.audiences.write(audience);
+        if (journeys) this.writeJourneys(journeys);
       } finally {
         this.loaded = new Map();
       }
       this.s.setCursor.run(upTo);
     });
-    this.audienceUnit = db.transaction((select: AudienceSelection, work: AudienceWork): number => {
+    this.audienceUnit = db.transaction((select: AudienceSelection, work: AudienceWork, journeyWork?: JourneyWork): number => {
       const ids = 'ids' in select ? select.ids : this.audiences.dueProfiles(select.dueBy, select.limit);
-      const profiles = ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
-      if (profiles.length > 0) this.audiences.write(work(profiles, this.audiences.load(ids)));
+      const profiles = this.liveProfiles(ids);
+      if (profiles.length > 0) {
+        const audiences = this.audiences.load(ids);
+        const audience = work(profiles, audiences);
+        const journeys = journeyWork?.({ profiles, audience, audiences, journeys: this.journeyStates.load(profiles.map((p) => p.id)) });
+        this.audiences.write(audience);
+        if (journeys) this.writeJourneys(journeys);
+      }
       // An audience left behind by a profile merged away (or gone) must not stay due forever.
       const live = new Set(profiles.map((p) => p.id));
       this.audiences.write({ audiences: [], changes: [], hubEvents: [], removed: ids.filter((id) => !live.has(id)) });
       return ids.length;
     });
+    this.journeyUnit = db.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
+      const ids = this.journeyStates.dueProfiles(dueBy, limit);
+      const profiles = this.liveProfiles(ids);
+      const journeys = work({ profiles, audiences: this.audiences.load(ids), journeys: this.journeyStates.load(ids) });
+      if (journeys) this.writeJourneys(journeys);
+      const live = new Set(profiles.map((p) => p.id));
+      for (const id of ids) if (!live.has(id)) this.journeyStates.merged(id, id);
+      return ids.length;
+    });
   }
 
-  processAudiences(select: AudienceSelection, work: AudienceWork): Promise<number> {
-    return Promise.resolve(this.audienceUnit.immediate(select, work));
+  private liveProfiles(ids: readonly string[]): ProfileState[] {
+    return ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+  }
+
+  /** Journey states, records and stats; profiles an `update` step changed, with their audience due for a re-check. */
+  private writeJourneys(o: JourneyOutcome): void {
+    this.journeyStates.write(o);
+    for (const p of o.profiles) {
+      this.s.upsertProfile.run(profileToRow(p));
+      this.s.recheckAudience.run(p.updatedAt, p.updatedAt, p.id);
+    }
+  }
+
+  processJourneys(dueBy: number, limit: number, work: JourneyWork): Promise<number> {
+    return Promise.resolve(this.journeyUnit.immediate(dueBy, limit, work));
+  }
+
+  processAudiences(select: AudienceSelection, work: AudienceWork, journeys?: JourneyWork): Promise<number> {
+    return Promise.resolve(this.audienceUnit.immediate(select, work, journeys));
   }
 
   nextDue(): Promise<number | undefined> {
-    return Promise.resolve(this.audiences.nextDue());
+    const a = this.audiences.nextDue();
+    const j = this.journeyStates.nextDue();
+    return Promise.resolve(a === undefined ? j : j === undefined ? a : Math.min(a, j));
   }
 
   private profileById(id: string): ProfileState | undefined {
@@ -112,6 +153,7 @@ export class SqliteStateStore implements StateStore {
       s.moveTimeline.run(m.winnerId, m.loserId);
       s.redirectMerged.run(m.winnerId, m.loserId);
       s.insertMerge.run(m.workspaceId, m.winnerId, m.loserId, m.messageId, m.via.type, m.via.value, m.at);
+      this.journeyStates.merged(m.winnerId, m.loserId);
     }
     for (const l of o.links) s.link.run(l.workspaceId, l.identifier.type, l.identifier.value, l.profileId);
     this.writeTimeline(o.timeline);
@@ -201,6 +243,7 @@ function statements(db: Database.Database) {
       `INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES ${Array(TIMELINE_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`,
     ),
     touchProfile: db.prepare('UPDATE profiles SET updated_at = ? WHERE id = ?'),
+    recheckAudience: db.prepare('UPDATE audiences SET next_due = min(coalesce(next_due, ?), ?) WHERE profile_id = ?'),
     decision: db.prepare(
       `INSERT INTO identity_decisions (workspace_id, kind, message_id, profile_id, id_type, id_value, other_profile_id, rule, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

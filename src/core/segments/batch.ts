@@ -1,9 +1,9 @@
-import type { ContextValue } from '../conditions/evaluate.js';
+import type { ConditionFacts, ContextValue } from '../conditions/evaluate.js';
 import { isTimeZone } from '../conditions/time.js';
 import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
-import { emptyState, mergeStates } from '../traits/computed.js';
+import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
 import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type StoredEvent } from './audience.js';
 
 /** A profile's stored audience: its state and memberships (segment → since). */
@@ -134,4 +134,24 @@ export function rebuildStep(
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }
   return { audiences, changes, hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))), removed: [] };
+}
+
+/** Everything a condition may read of a profile outside the audience step (journey branches, exits, goals). */
+export function conditionFacts(
+  profile: ProfileState,
+  audience: AudienceState | undefined,
+  defs: AudienceDefinitions,
+  context: ReadonlyMap<string, ContextValue>,
+  now: number,
+): ConditionFacts {
+  const a = audience ?? EMPTY_AUDIENCE;
+  const computed: Record<string, unknown> = {};
+  for (const t of defs.computed) computed[t.name] = valueOf(t, a.computed[t.name] ?? emptyState(t), now).value;
+  return {
+    ...facts(profile.traits.values),
+    computed,
+    events: Object.values(a.events).flat().sort(byTime),
+    segments: new Set(Object.keys(a.members)),
+    context,
+  };
 }
