@@ -1,5 +1,5 @@
 import { indexJourneys, type JourneyWorkspace } from '../core/journeys/batch.js';
-import type { JourneyDefinition } from '../core/journeys/definition.js';
+import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definition.js';
 import type { RunnableJourney } from '../core/journeys/machine.js';
 import { parseJourney, type JourneyCatalogue } from '../core/journeys/parse.js';
 import { err, ok, type FieldError, type Result } from '../core/result.js';
@@ -75,10 +75,12 @@ export async function publishJourney(hub: JourneyHub, workspaceId: string, id: s
   if (j.status === 'archived') return err([{ path: 'id', message: `journey "${id}" is archived` }]);
   const recheck = await validateJourney(hub, workspaceId, j.draft);
   if (!recheck.ok) return recheck;
+  const published = new Set((await hub.store.journeys.versions(workspaceId, id)).flatMap((v) => Object.keys(v.definition.steps)));
   for (const [from, to] of Object.entries(migration?.steps ?? {})) {
+    if (!published.has(from)) return err([{ path: `migrate.steps.${from}`, message: `"${from}" is not a step of any published version` }]);
     const step = j.draft.steps[to];
     if (!step) return err([{ path: `migrate.steps.${from}`, message: `names unknown step "${to}" of the new version` }]);
-    if (step.kind !== 'wait' && step.kind !== 'waitFor') return err([{ path: `migrate.steps.${from}`, message: `"${to}" is a ${step.kind} step; profiles can only be moved to a wait or waitFor` }]);
+    if (!WAITING_KINDS.has(step.kind)) return err([{ path: `migrate.steps.${from}`, message: `"${to}" is a ${step.kind} step; profiles can only be moved to a wait or waitFor` }]);
   }
   const version = await hub.store.journeys.publish(workspaceId, id, hub.clock.now(), migration);
   changed(hub);

@@ -32,6 +32,8 @@ export class SqliteJourneys implements JourneyStore {
       const version = ((this.s.maxVersion.get(ws, id) as number | null) ?? 0) + 1;
       this.s.insertVersion.run(ws, id, version, row.draft, now);
       this.s.setLive.run(version, now, ws, id);
+      // Publishing makes a paused journey live again: its held timers re-check now.
+      this.s.rearm.run(now, ws, id);
       for (const [from, to] of Object.entries(migration?.steps ?? {})) this.s.migrate.run(version, to, now, version, to, ws, id, version, from);
       return version;
     });
@@ -147,6 +149,7 @@ function statements(db: Database.Database) {
     ),
     setStatus: db.prepare('UPDATE journeys SET status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?'),
     setDue: db.prepare("UPDATE journey_states SET next_due = ? WHERE workspace_id = ? AND journey_id = ? AND status = 'active'"),
+    rearm: db.prepare("UPDATE journey_states SET next_due = ? WHERE workspace_id = ? AND journey_id = ? AND status = 'active' AND next_due IS NULL"),
     removeDraft: db.prepare('DELETE FROM journeys WHERE workspace_id = ? AND id = ? AND live_version IS NULL'),
     counters: db.prepare('SELECT key, sum(count) AS n FROM journey_stats WHERE workspace_id = ? AND journey_id = ? GROUP BY key'),
     active: db.prepare(

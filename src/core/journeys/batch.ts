@@ -1,9 +1,9 @@
 import type { ConditionFacts } from '../conditions/evaluate.js';
 import type { ProfileState } from '../profiles/profile.js';
-import { writeTraits, type TraitStrategies } from '../profiles/traits.js';
+import type { TraitStrategies } from '../profiles/traits.js';
 import type { HubTimelineEvent } from '../segments/batch.js';
 import type { Arbiter, Candidate, CandidateOutcome } from './candidate.js';
-import { dueOf, transition, written, type JourneyCommand, type JourneyEvent, type JourneyInput, type JourneyState, type RunnableJourney } from './machine.js';
+import { dueOf, transition, type JourneyCommand, type JourneyEvent, type JourneyInput, type JourneyState, type RunnableJourney } from './machine.js';
 
 /** A workspace's journeys (every status), indexed by the events that start them. */
 export interface JourneyWorkspace {
@@ -55,8 +55,9 @@ const MAX_DECISION_ROUNDS = 50;
 
 /**
  * The journey step of a processing step: every input of each profile (events in time order, then
- * its timers at `now`) goes through the step machine of each journey it concerns; then the
- * candidates of the profile are decided together, and each journey continues on its decision.
+ * its timers at `now`) goes through the step machine of each journey it concerns; after each input
+ * the candidates it raised across the profile's journeys are decided together, and each journey
+ * continues on its decision.
  */
 export function journeyStep(input: JourneyStepInput): JourneyOutcome {
   const out = { states: [] as JourneyStateWrite[], hubEvents: [] as HubTimelineEvent[], decisions: [] as JourneyOutcome['decisions'][number][], profiles: [] as ProfileState[] };
@@ -73,7 +74,7 @@ function profileStep(p: JourneyProfileInput, input: JourneyStepInput, out: { sta
   let pending: Candidate[] = [];
   const apply = (j: RunnableJourney, i: JourneyInput): void => {
     const before = states.get(j.id);
-    const t = transition(before, i, { journey: j, profileId: profile.id, facts });
+    const t = transition(before, i, { journey: j, profileId: profile.id, facts, traits: profile.traits, traitStrategies: input.traitStrategies });
     if (t.state !== before && t.state) {
       states.set(j.id, t.state);
       changed.add(j.id);
@@ -81,9 +82,24 @@ function profileStep(p: JourneyProfileInput, input: JourneyStepInput, out: { sta
     for (const c of t.commands) {
       if (c.kind === 'candidate') pending.push(c.candidate);
       else if (c.kind === 'record') out.hubEvents.push(record(profile, c));
-      else {
-        profile = updated(profile, j.id, c, input.traitStrategies);
+      else if (c.traits !== profile.traits) {
+        profile = { ...profile, traits: c.traits, updatedAt: Math.max(profile.updatedAt, c.at) };
         facts = { ...facts, traits: profile.traits.values };
+      }
+    }
+  };
+  // Candidates are decided after each input, so the outcome is the same however events were batched.
+  const decide = (): void => {
+    for (let round = 0; round < MAX_DECISION_ROUNDS && pending.length > 0; round++) {
+      const candidates = pending.filter((c) => states.get(c.journeyId)?.pending?.id === c.id);
+      pending = [];
+      if (candidates.length === 0) return;
+      const outcomes = new Map(input.arbiter(profile, candidates, input.now).map((o) => [o.candidateId, o]));
+      for (const c of candidates) {
+        const outcome = outcomes.get(c.id) ?? { candidateId: c.id, outcome: 'rejected', rule: 'arbitration:unanswered' };
+        out.decisions.push({ candidate: c, outcome });
+        const j = ws.byId.get(c.journeyId);
+        if (j) apply(j, { kind: 'decided', outcome, at: c.proposedAt });
       }
     }
   };
@@ -95,22 +111,13 @@ function profileStep(p: JourneyProfileInput, input: JourneyStepInput, out: { sta
       if (j) concerned.add(j);
     }
     for (const j of concerned) apply(j, { kind: 'event', event: e, at });
+    decide();
   }
   for (const id of [...states.keys()]) {
     const j = ws.byId.get(id);
     if (j) apply(j, { kind: 'timer', at: input.now });
   }
-  for (let round = 0; round < MAX_DECISION_ROUNDS && pending.length > 0; round++) {
-    const candidates = pending;
-    pending = [];
-    const outcomes = new Map(input.arbiter(profile, candidates, input.now).map((o) => [o.candidateId, o]));
-    for (const c of candidates) {
-      const outcome = outcomes.get(c.id) ?? { candidateId: c.id, outcome: 'rejected', rule: 'arbitration:unanswered' };
-      out.decisions.push({ candidate: c, outcome });
-      const j = ws.byId.get(c.journeyId);
-      if (j) apply(j, { kind: 'decided', outcome, at: c.proposedAt });
-    }
-  }
+  decide();
   if (profile !== p.profile) out.profiles.push(profile);
   for (const [id, state] of states) {
     const j = ws.byId.get(id);
@@ -124,12 +131,6 @@ function profileStep(p: JourneyProfileInput, input: JourneyStepInput, out: { sta
 
 function record(profile: ProfileState, c: Extract<JourneyCommand, { kind: 'record' }>): HubTimelineEvent {
   return { workspaceId: profile.workspaceId, profileId: profile.id, ts: c.at, body: { type: 'track', event: c.event, properties: c.properties } };
-}
-
-/** An `update` step's traits, stamped with its instant and step, so they merge like any other write. */
-function updated(profile: ProfileState, journeyId: string, c: Extract<JourneyCommand, { kind: 'update' }>, strategies: TraitStrategies): ProfileState {
-  const traits = writeTraits(profile.traits, written(profile.traits.values, c.set, c.increment), [c.at, `journey:${journeyId}:${c.stepId}`], strategies);
-  return traits === profile.traits ? profile : { ...profile, traits, updatedAt: Math.max(profile.updatedAt, c.at) };
 }
 
 /** The stats counter a journey record adds to (entered, exited by reason, goal, action outcome, split arm). */

@@ -1,6 +1,7 @@
 import { durationMs, same } from '../conditions/compare.js';
 import type { ConditionFacts } from '../conditions/evaluate.js';
 import { evaluate, valueAt } from '../conditions/evaluate.js';
+import { writeTraits, type TraitSet, type TraitStrategies } from '../profiles/traits.js';
 import type { Candidate, CandidateOutcome } from './candidate.js';
 import type { JourneyDefinition, JourneyEventMatch, JourneyStatus, Step, StepOf } from './definition.js';
 import { matches } from './match.js';
@@ -59,12 +60,15 @@ export type RecordName = 'Journey Entered' | 'Journey Exited' | 'Journey Goal Re
 export type JourneyCommand =
   | { readonly kind: 'record'; readonly event: RecordName; readonly at: number; readonly properties: Readonly<Record<string, unknown>> }
   | { readonly kind: 'candidate'; readonly candidate: Candidate }
-  | { readonly kind: 'update'; readonly stepId: string; readonly at: number; readonly set: Readonly<Record<string, unknown>>; readonly increment: Readonly<Record<string, number>> };
+  | { readonly kind: 'update'; readonly stepId: string; readonly at: number; readonly set: Readonly<Record<string, unknown>>; readonly increment: Readonly<Record<string, number>>; readonly traits: TraitSet };
 
 export interface MachineContext {
   readonly journey: RunnableJourney;
   readonly profileId: string;
   readonly facts: ConditionFacts;
+  /** The profile's traits with their stamps, and how they merge: `update` steps write like any event (default: `facts.traits`, no stamps). */
+  readonly traits?: TraitSet;
+  readonly traitStrategies?: TraitStrategies;
 }
 
 export interface Transition {
@@ -100,9 +104,11 @@ const stepOf = (j: RunnableJourney, s: JourneyState): Step | undefined => j.vers
 class Run {
   readonly out: JourneyCommand[] = [];
   private facts: ConditionFacts;
+  private traits: TraitSet;
 
   constructor(private readonly ctx: MachineContext) {
     this.facts = ctx.facts;
+    this.traits = ctx.traits ?? { values: ctx.facts.traits, stamps: {} };
   }
 
   private get j(): RunnableJourney {
@@ -118,7 +124,8 @@ class Run {
   }
 
   timer(s: JourneyState | undefined, at: number): JourneyState | undefined {
-    if (!s || s.status === 'done' || this.j.status === 'paused' || this.j.status === 'draft') return s;
+    if (!s || this.j.status === 'paused' || this.j.status === 'draft') return s;
+    if (s.status === 'done') return this.j.status === 'live' ? this.checkExit(s, at) : s;
     if (this.j.status === 'archived') return this.exit(s, 'archived', at);
     const exited = this.checkExit(s, at);
     if (exited !== s) return exited;
@@ -148,10 +155,11 @@ class Run {
   }
 
   event(state: JourneyState | undefined, e: JourneyEvent, at: number): JourneyState | undefined {
-    if (this.j.status === 'paused' || this.j.status === 'draft') return state;
+    // Paused: nothing moves; archived: its timers take everyone out.
+    if (this.j.status !== 'live') return state;
     let s = state;
     const t = s ? Math.max(at, s.since) : at;
-    if (s?.status === 'active' && this.j.status === 'live') s = this.catchUp(s, t);
+    if (s?.status === 'active') s = this.catchUp(s, t);
     if (s) s = this.trackGoal(s, e, t);
     if (s?.status === 'active') {
       const def = this.def(s);
@@ -160,7 +168,7 @@ class Run {
       if (!s.pending && step?.kind === 'waitFor' && this.awaited(step, s, e, t)) s = this.goTo(s, step.next, t);
     }
     if (this.mayEnter(s, e, t)) s = this.enter(s, e, t);
-    return s?.status === 'active' ? this.checkExit(s, t) : s;
+    return s && this.checkExit(s, t);
   }
 
   decided(s: JourneyState | undefined, o: CandidateOutcome, at: number): JourneyState | undefined {
@@ -233,10 +241,13 @@ class Run {
           cur = arm.next;
           continue;
         }
-        case 'action':
-          return this.propose(at, step, cur, t);
+        case 'action': {
+          // Nothing is proposed to a profile that meets the exit condition (e.g. one that entered unsubscribed).
+          const left = this.checkExit(at, t);
+          return left.status === 'done' ? left : this.propose(left, step, cur, t);
+        }
         case 'update':
-          this.update(step, cur, t);
+          this.update(step, cur, s.entries, t);
           cur = step.next;
           continue;
         case 'goal':
@@ -263,11 +274,14 @@ class Run {
     return { ...s, pending: candidate };
   }
 
-  private update(step: StepOf<'update'>, stepId: string, t: number): void {
+  /** Writes traits stamped with the instant and the entry's step, merged by each trait's strategy as any event's are. */
+  private update(step: StepOf<'update'>, stepId: string, entries: number, t: number): void {
     const set = step.set ?? {};
     const increment = step.increment ?? {};
-    this.out.push({ kind: 'update', stepId, at: t, set, increment });
-    this.facts = { ...this.facts, traits: { ...this.facts.traits, ...written(this.facts.traits, set, increment) } };
+    const stamp = `journey:${this.j.id}:${String(entries).padStart(10, '0')}:${stepId}`;
+    this.traits = writeTraits(this.traits, written(this.traits.values, set, increment), [t, stamp], this.ctx.traitStrategies ?? {});
+    this.facts = { ...this.facts, traits: this.traits.values };
+    this.out.push({ kind: 'update', stepId, at: t, set, increment, traits: this.traits });
   }
 
   private reachGoal(s: JourneyState, t: number): JourneyState {
@@ -286,11 +300,11 @@ class Run {
     return g?.event && this.goalOpen(s, t) && matches(g.event, e, t) ? this.reachGoal(s, t) : s;
   }
 
-  /** Exit and goal conditions, checked at every input. */
+  /** The goal condition (while its window is open, also after the profile left) and the exit condition, checked at every input. */
   private checkExit(s: JourneyState, t: number): JourneyState {
     const def = this.def(s);
     if (def.goal?.condition && this.goalOpen(s, t) && evaluate(def.goal.condition, this.facts, t).value) s = this.reachGoal(s, t);
-    if (def.exit?.condition && evaluate(def.exit.condition, this.facts, t).value) return this.exit(s, 'exitCondition', t);
+    if (s.status === 'active' && def.exit?.condition && evaluate(def.exit.condition, this.facts, t).value) return this.exit(s, 'exitCondition', t);
     return s;
   }
 

@@ -3,7 +3,8 @@ import { parseCondition } from '../conditions/validate.js';
 import { zodErrors } from '../events/validate.js';
 import { err, ok, type FieldError, type Result } from '../result.js';
 import { dependenciesOf } from '../segments/dependencies.js';
-import { JourneyDefinition, WAITING_KINDS, type Step } from './definition.js';
+import { durationMs } from '../conditions/compare.js';
+import { JourneyDefinition, type Step } from './definition.js';
 
 /** What a journey may refer to in its workspace. */
 export interface JourneyCatalogue {
@@ -13,11 +14,27 @@ export interface JourneyCatalogue {
 
 /** Validates a journey: the schema, then its conditions, graph and references. Errors name the path. */
 export function parseJourney(input: unknown, catalogue: JourneyCatalogue): Result<JourneyDefinition, FieldError[]> {
+  const deep = tooDeep(input);
+  if (deep) return err([deep]);
   const parsed = JourneyDefinition.safeParse(input);
   if (!parsed.success) return err(zodErrors(parsed.error, ''));
   const j = parsed.data;
   const errors = [...conditionErrors(j), ...graphErrors(j), ...referenceErrors(j, catalogue)];
   return errors.length > 0 ? err(errors) : ok(j);
+}
+
+/** A journey nests about 6 levels around conditions of at most 12 (`MAX_DEPTH`): deeper input is refused before the recursive schema sees it. */
+const MAX_NESTING = 48;
+
+function tooDeep(input: unknown): FieldError | undefined {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: input, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop() as { v: unknown; path: string; depth: number };
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_NESTING) return { path, message: `is nested deeper than ${MAX_NESTING} levels` };
+    for (const [k, x] of Object.entries(v)) stack.push({ v: x, path: Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth: depth + 1 });
+  }
+  return undefined;
 }
 
 /** Every condition of a journey with its path. */
@@ -79,7 +96,7 @@ function graphErrors(j: JourneyDefinition): FieldError[] {
   visit(j.start);
   for (const id of steps.keys()) if (!reached.has(id)) errors.push({ path: `steps.${id}`, message: `is unreachable from start "${j.start}"` });
   const cycle = cycleWithoutWait(steps);
-  if (cycle) errors.push({ path: `steps.${cycle[0]}`, message: `cycle without a wait: ${cycle.join(' → ')}` });
+  if (cycle) errors.push({ path: `steps.${cycle[0]}`, message: `cycle without a wait that takes time: ${cycle.join(' → ')}` });
   return errors;
 }
 
@@ -95,12 +112,22 @@ function stepErrors(id: string, step: Step): FieldError[] {
   return [];
 }
 
-/** A cycle made only of steps that do not wait would loop forever within one processing step. */
+/**
+ * Whether a step always makes the profile wait for time to pass: a wait for a positive duration or
+ * until a local time (always later), a waitFor with a positive timeout. A wait until a date trait may
+ * end at once (the date is past or missing), so it does not count.
+ */
+function takesTime(step: Step): boolean {
+  if (step.kind === 'waitFor') return durationMs(step.timeout) > 0;
+  return step.kind === 'wait' && (step.untilLocalTime !== undefined || (step.for !== undefined && durationMs(step.for) > 0));
+}
+
+/** A cycle without a step that takes time would loop forever, within one processing step or from one timer to the next. */
 function cycleWithoutWait(steps: ReadonlyMap<string, Step>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const walk = (id: string, path: string[]): string[] | undefined => {
     const step = steps.get(id) as Step;
-    if (WAITING_KINDS.has(step.kind) || state.get(id) === 'done') return undefined;
+    if (takesTime(step) || state.get(id) === 'done') return undefined;
     if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
     state.set(id, 'visiting');
     for (const { target } of edgeFields(step)) {

@@ -5,6 +5,7 @@ import type { Weekday } from '../conditions/schema.js';
 import { instantOf, localParts } from '../conditions/time.js';
 import type { StepOf } from './definition.js';
 
+const HOUR = 3_600_000;
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 /**
@@ -22,7 +23,10 @@ export function wakeAt(step: StepOf<'wait'>, since: number, facts: ConditionFact
   return Math.max(since, at);
 }
 
-/** The first instant at or after `from` whose wall time in `tz` is `hhmm`, on one of `days` (any day when absent). */
+/**
+ * The first instant after `from` whose wall time in `tz` is `hhmm`, on one of `days` (any day when
+ * absent): a wait reached at 09:00 sharp for 09:00 waits for the next day's (so a daily loop runs once a day).
+ */
 export function nextLocalTime(from: number, hhmm: string, days: readonly Weekday[] | undefined, tz: string): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   const p = localParts(from, tz);
@@ -30,7 +34,10 @@ export function nextLocalTime(from: number, hhmm: string, days: readonly Weekday
     const day = new Date(Date.UTC(p.year, p.month - 1, p.day + d));
     if (days && !days.includes(WEEKDAYS[day.getUTCDay()] as Weekday)) continue;
     const at = instantOf(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate(), h, m, tz);
-    if (at >= from) return at;
+    if (at > from) return at;
+    // A wall time repeated on a fall-back night: its second occurrence may still be ahead.
+    const again = localParts(at + HOUR, tz);
+    if (at + HOUR > from && again.hour === h && again.minute === m) return at + HOUR;
   }
   // Unreachable for valid input (a week always holds each weekday), kept total.
   return from;
