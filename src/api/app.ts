@@ -4,6 +4,7 @@ import { registerBodyParser, tooLarge } from './body.js';
 import { contextRoutes } from './context-routes.js';
 import { registerCors } from './cors.js';
 import { ingestRoutes } from './ingest-routes.js';
+import { journeyRoutes } from './journey-routes.js';
 import { openApiDocument } from './openapi.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { profileRoutes } from './profile-routes.js';
@@ -35,6 +36,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => workspaceRoutes(scope, hub));
   void app.register(async (scope) => segmentRoutes(scope, hub));
   void app.register(async (scope) => contextRoutes(scope, hub));
+  void app.register(async (scope) => journeyRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AliasCall, BatchRequest, GroupCall, IdentifyCall, PageCall, ScreenCall, TrackCall } from '../core/events/event.js';
 import { TimelineQuery } from './profile-routes.js';
 import { content, ingestion, json, problems, type Schema } from './openapi-parts.js';
+import { journeyPaths } from './openapi-journeys.js';
 import { segmentPaths } from './openapi-segments.js';
 import { webPaths } from './openapi-web.js';
 import { Health, Profile, Timeline } from './schemas.js';
@@ -43,6 +44,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/metrics': { get: { tags: ['operations'], summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
       ...webPaths(),
       ...segmentPaths(),
+      ...journeyPaths(),
     },
   };
 }
