@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { importCommand } from './import.js';
+import { journeysDeployCommand, journeysDiffCommand, journeysSchemaCommand, journeysValidateCommand } from './journeys.js';
 import { profileCommand } from './profile.js';
 import { segmentsBackfillCommand, segmentsCreateCommand, segmentsListCommand } from './segments.js';
 import { serveCommand } from './serve.js';
@@ -64,5 +65,22 @@ hubOptions(segments.command('backfill').description("run a segment's backfill ov
   .argument('<id>', 'segment id (seg_…)')
   .option('--restart', 'backfill again from the first profile, even when done')
   .action(segmentsBackfillCommand);
+
+const journeys = program.command('journeys').description('journeys as code: validate, diff and deploy a directory of journey files (*.yaml, *.yml, *.json)');
+
+hubOptions(journeys.command('validate').description("validate every journey file of DIR (schema, graph, the workspace's segments); errors as FILE:LINE:COL PATH: MESSAGE"))
+  .argument('<dir>', 'directory of journey files')
+  .action(journeysValidateCommand);
+
+hubOptions(journeys.command('diff').description("compare the journey files of DIR with the hub's journeys (+ new, ~ changed, = unchanged, ? only on the hub)"))
+  .argument('<dir>', 'directory of journey files')
+  .option('--json', 'print JSON')
+  .action(journeysDiffCommand);
+
+hubOptions(journeys.command('deploy').description('validate every file of DIR, then save and publish each new or changed journey as a new version; nothing is deployed when a file is invalid'))
+  .argument('<dir>', 'directory of journey files')
+  .action(journeysDeployCommand);
+
+journeys.command('schema').description('print the JSON Schema of a journey file (schemas/journey.schema.json)').action(journeysSchemaCommand);
 
 await program.parseAsync();

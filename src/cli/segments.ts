@@ -1,32 +1,10 @@
 import { readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { pino } from 'pino';
-import { loadConfig } from '../config.js';
 import type { SegmentBody } from '../core/segments/definitions.js';
-import { startHub, type Hub } from '../engine/hub.js';
+import type { Hub } from '../engine/hub.js';
 import { createSegment, restartBackfill } from '../engine/segments.js';
 import type { StoredDefinition } from '../ports/definitions.js';
-
-interface HubOptions {
-  data?: string;
-  config?: string;
-  workspace: string;
-}
-
-/** Runs `fn` on a hub over the data directory (like `xhub profile`): the log is processed first. */
-async function withHub(opts: HubOptions, fn: (hub: Hub) => Promise<void>): Promise<void> {
-  const config = loadConfig({ dataDir: opts.data, config: opts.config }, process.env);
-  const hub = await startHub(config, pino({ level: 'warn' }));
-  try {
-    await hub.processor.processed(await hub.store.log.head());
-    await fn(hub);
-  } catch (e) {
-    process.exitCode = 1;
-    console.error((e as Error).message);
-  } finally {
-    await hub.close();
-  }
-}
+import { withHub, type HubOptions } from './with-hub.js';
 
 const fail = (message: string): void => {
   process.exitCode = 1;
