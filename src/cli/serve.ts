@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { buildApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
-import { startHub } from '../engine/hub.js';
-import { bootstrapKeys } from '../engine/keys.js';
+import { startHub, type Hub } from '../engine/hub.js';
+import { publishJourney, saveJourney } from '../engine/journeys.js';
+import { bootstrapKeys, DEFAULT_WORKSPACE } from '../engine/keys.js';
+import { loadJourneyDir } from './journey-files.js';
 import { importFile } from './import.js';
 
 interface ServeOptions {
@@ -16,6 +18,7 @@ interface ServeOptions {
 }
 
 export const DEMO_FILE = fileURLToPath(new URL('../../examples/demo/events.jsonl', import.meta.url));
+export const DEMO_JOURNEYS = fileURLToPath(new URL('../../examples/journeys', import.meta.url));
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   const config = loadConfig({ port: opts.port, host: opts.host, dataDir: opts.data, config: opts.config }, process.env);
@@ -31,9 +34,11 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     if (keys.adminKey) console.log(`  admin key (Authorization: Bearer):       ${keys.adminKey}\n`);
   }
   if (opts.demo && (await hub.store.log.head()) === 0 && existsSync(DEMO_FILE)) {
+    const journeys = await deployDemoJourneys(hub);
     const loaded = await importFile(hub, DEMO_FILE, { skipInvalid: false, quiet: true });
     await hub.processor.processed(await hub.store.log.head());
-    printDemo(address, loaded, config.dataDir);
+    await hub.processor.whenIdle();
+    printDemo(address, loaded, journeys, config.dataDir);
   }
   const shutdown = async (signal: string): Promise<void> => {
     log.info({ signal }, 'shutting down');
@@ -45,13 +50,32 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-function printDemo(address: string, loaded: number, dataDir: string): void {
+/** The example journeys (examples/journeys), published before the demo events so those enter them. */
+async function deployDemoJourneys(hub: Hub): Promise<string[]> {
+  const dir = loadJourneyDir(DEMO_JOURNEYS);
+  if (!dir.ok) return [];
+  const deployed: string[] = [];
+  for (const f of dir.value.files) {
+    const saved = await saveJourney(hub, DEFAULT_WORKSPACE, f.input);
+    if (saved.ok && (await publishJourney(hub, DEFAULT_WORKSPACE, saved.value.id)).ok) deployed.push(saved.value.id);
+  }
+  return deployed;
+}
+
+function printDemo(address: string, loaded: number, journeys: readonly string[], dataDir: string): void {
   console.log(`
 Demo: loaded ${loaded} events (anonymous browsing, sign-up, a second device, an alias, orders).
 Ada browsed anonymously on two devices; identity resolution joined everything into one profile:
 
   npx xhub profile email ada@example.com --data ${dataDir}
   curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/profiles/by/email/ada@example.com
+
+Published the example journeys (examples/journeys): ${journeys.join(', ')}.
+The two orders (early November) entered "post-purchase-review"; their 7-day waits have run out, so
+each review request was proposed (\`Journey Action\` on the timeline):
+
+  curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/journeys/post-purchase-review/stats
+  npx xhub journeys diff examples/journeys --data ${dataDir}
 
 Send your own events (Segment HTTP API):
   curl -s -u "$XHUB_WRITE_KEY:" ${address}/v1/track -d '{"userId":"u-ada","event":"Product Viewed","properties":{"sku":"TENT-2P"}}'
