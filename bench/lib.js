@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { validateBatch } from '../dist/core/events/validate.js';
 
 export const WORKSPACE = 'ws_default';
@@ -116,3 +118,55 @@ export async function submitConcurrently(hub, events, { submit, concurrency }) {
   await Promise.all(Array.from({ length: concurrency }, client));
   return head;
 }
+
+/** Worker: polls hub_events every millisecond on its own read-only connection; notes when each profile's first matching event became visible. */
+const POLLER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.file, { readonly: true });
+db.pragma('busy_timeout = 5000');
+const rows = db.prepare("SELECT id, profile_id, ts, json_extract(body, '$.event') AS event, json_extract(body, '$.properties.' || ?) AS value FROM hub_events WHERE id > ? ORDER BY id");
+const flag = new Int32Array(workerData.flag);
+const seen = {};
+let after = 0;
+let polls = 0;
+while (Atomics.load(flag, 0) === 0) {
+  const found = rows.all(workerData.property ?? 'none', after);
+  const at = performance.timeOrigin + performance.now();
+  polls++;
+  for (const r of found) {
+    after = r.id;
+    if (r.event !== workerData.event || (workerData.property && r.value !== workerData.value) || seen[r.profile_id] !== undefined) continue;
+    seen[r.profile_id] = { at, ts: r.ts };
+  }
+  Atomics.wait(flag, 0, 0, 1);
+}
+db.close();
+parentPort.postMessage({ seen, polls });
+`;
+
+/**
+ * Watches a state.db from a worker thread, as an outside reader would: for each profile, when its first
+ * hub event named `event` (with `properties[property] === value` when given) became visible, and its `ts`.
+ */
+export function pollHubEvents(file, { event, property, value }) {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(POLLER, { eval: true, workerData: { file, event, property, value, flag: flag.buffer, sqlite: fileURLToPath(import.meta.resolve('better-sqlite3')) } });
+  const done = new Promise((resolve, reject) => (worker.once('message', resolve), worker.once('error', reject)));
+  return {
+    stop: () => {
+      Atomics.store(flag, 0, 1);
+      return done;
+    },
+  };
+}
+
+export const epochNow = () => performance.timeOrigin + performance.now();
+
+export function percentiles(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) };
+}
+export const fmtP = (p) => `p50 ${fmt(p.p50, 1)} ms, p90 ${fmt(p.p90, 1)} ms, p99 ${fmt(p.p99, 1)} ms, max ${fmt(p.max, 1)} ms (n = ${fmt(p.n)})`;

@@ -22,9 +22,7 @@
 //     [--users 40000] [--runs 2] [--rate 1000] [--seconds 30] [--profiles 200000] [--backfill defined|alone]
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { buildApp } from '../dist/api/app.js';
@@ -32,7 +30,7 @@ import { loadConfig } from '../dist/config.js';
 import { validateBatch } from '../dist/core/events/validate.js';
 import { startHub } from '../dist/engine/hub.js';
 import { bootstrapKeys } from '../dist/engine/keys.js';
-import { ADMIN_KEY, WORKSPACE, fmt, hubEventChunks, isMain, pct, submitConcurrently, tempDir, verdict } from './lib.js';
+import { ADMIN_KEY, WORKSPACE, epochNow, fmt, fmtP, hubEventChunks, isMain, pct, percentiles, pollHubEvents, submitConcurrently, tempDir, verdict } from './lib.js';
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
@@ -277,41 +275,6 @@ export async function runThroughput({ events: count = 200_000, users = 40_000, r
 // ---------------------------------------------------------------------------------------------
 // 2. Latency
 
-/** Worker: polls hub_events every millisecond on its own read-only connection; reports when each probe's `Segment Entered` became visible. */
-const POLLER = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { performance } = require('node:perf_hooks');
-const Database = require(workerData.sqlite);
-const db = new Database(workerData.file, { readonly: true });
-db.pragma('busy_timeout = 5000');
-const rows = db.prepare("SELECT id, profile_id, json_extract(body, '$.event') AS event, json_extract(body, '$.properties.segmentId') AS segment FROM hub_events WHERE id > ? ORDER BY id");
-const flag = new Int32Array(workerData.flag);
-const seen = {};
-let after = 0;
-let polls = 0;
-while (Atomics.load(flag, 0) === 0) {
-  const found = rows.all(after);
-  const at = performance.timeOrigin + performance.now();
-  polls++;
-  for (const r of found) {
-    after = r.id;
-    if (r.event === 'Segment Entered' && r.segment === workerData.segment && seen[r.profile_id] === undefined) seen[r.profile_id] = at;
-  }
-  Atomics.wait(flag, 0, 0, 1);
-}
-db.close();
-parentPort.postMessage({ seen, polls });
-`;
-
-const epochNow = () => performance.timeOrigin + performance.now();
-
-function percentiles(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s.at(-1) };
-}
-const fmtP = (p) => `p50 ${fmt(p.p50, 1)} ms, p90 ${fmt(p.p90, 1)} ms, p99 ${fmt(p.p99, 1)} ms, max ${fmt(p.max, 1)} ms (n = ${fmt(p.n)})`;
-
 async function latencyRun({ defined, rate, seconds, users, warmup }) {
   const h = await openHub('segments-lat', defined);
   const total = rate * seconds;
@@ -321,11 +284,7 @@ async function latencyRun({ defined, rate, seconds, users, warmup }) {
   let n = 0;
   const ctx = () => ({ receivedAt: Date.now(), newMessageId: () => `probe-gen-${n++}` });
   const probeSegment = h.segmentIds.get(PROBE_SEGMENT);
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  const poller = defined
-    ? new Worker(POLLER, { eval: true, workerData: { file: join(h.dir, 'state.db'), segment: probeSegment, flag: flag.buffer, sqlite: fileURLToPath(import.meta.resolve('better-sqlite3')) } })
-    : undefined;
-  const polled = poller && new Promise((resolve, reject) => (poller.once('message', resolve), poller.once('error', reject)));
+  const poller = defined ? pollHubEvents(join(h.dir, 'state.db'), { event: 'Segment Entered', property: 'segmentId', value: probeSegment }) : undefined;
   const probes = [];
   const pending = [];
   let refused = 0;
@@ -361,8 +320,7 @@ async function latencyRun({ defined, rate, seconds, users, warmup }) {
     await Promise.all(pending);
     await h.hub.processor.processed(await h.hub.store.log.head());
     await new Promise((r) => setTimeout(r, 20));
-    Atomics.store(flag, 0, 1);
-    const { seen, polls } = polled ? await polled : { seen: {}, polls: 0 };
+    const { seen, polls } = poller ? await poller.stop() : { seen: {}, polls: 0 };
     // Probe → profile, and the Segment Entered on its timeline (what the API's timeline shows).
     let onTimeline = 0;
     const external = [];
@@ -373,7 +331,7 @@ async function latencyRun({ defined, rate, seconds, users, warmup }) {
       const positions = await h.hub.store.reader.timeline(WORKSPACE, profile.id, 100);
       const items = await h.hub.store.reader.hubEvents(positions.filter((t) => t.seq >= 2 ** 40).map((t) => t.seq - 2 ** 40));
       if (items.some((i) => i.body.event === 'Segment Entered' && i.body.properties?.segmentId === probeSegment)) onTimeline++;
-      const at = seen[profile.id];
+      const at = seen[profile.id]?.at;
       if (at !== undefined && p.warm) external.push(at - p.committedAt);
     }
     const warm = probes.filter((p) => p.warm);
@@ -385,8 +343,7 @@ async function latencyRun({ defined, rate, seconds, users, warmup }) {
       counts: stateCounts(h.dir),
     };
   } finally {
-    Atomics.store(flag, 0, 1);
-    await polled?.catch(() => undefined);
+    await poller?.stop().catch(() => undefined);
     await h.close();
   }
 }
