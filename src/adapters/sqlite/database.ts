@@ -12,9 +12,9 @@ export function openDatabase(file: string, durability: Durability, readonly = fa
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    // Checkpoint every ~40 MB of WAL instead of every 4 MB: a processing batch rewrites pages all
-    // over state.db, and fewer checkpoints copy each page back once instead of after every batch.
-    db.pragma('wal_autocheckpoint = 10000');
+    // Checkpoints run on a thread of their own (checkpointer.ts); this automatic one, after ~400 MB
+    // of WAL, is only a backstop, so a commit does not stall on copying the WAL back.
+    db.pragma('wal_autocheckpoint = 100000');
   }
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');

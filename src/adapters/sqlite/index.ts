@@ -9,6 +9,7 @@ import type { ProfileReader } from '../../ports/profile-reader.js';
 import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
 import { SqliteAudienceReader } from './audience-reader.js';
+import { startCheckpointer } from './checkpointer.js';
 import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
 import { SqliteDefinitions } from './definitions.js';
@@ -43,6 +44,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
   const stateDb = openDatabase(join(dataDir, 'state.db'), durability);
   migrate(stateDb, STATE_MIGRATIONS);
   const readDb = openDatabase(join(dataDir, 'state.db'), durability, true);
+  const checkpointer = startCheckpointer([join(dataDir, 'log.db'), join(dataDir, 'state.db')]);
   const log = new SqliteEventLog(logDb);
   return {
     log,
@@ -54,6 +56,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     context: new SqliteContext(stateDb),
     journeys: new SqliteJourneys(stateDb),
     close: async () => {
+      await checkpointer.stop();
       await log.close();
       for (const db of [stateDb, readDb]) db.close();
     },

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JourneyDefinition, JourneyStatus } from '../../core/journeys/definition.js';
 import type { JourneyState, RunnableJourney } from '../../core/journeys/machine.js';
+import { COUNT_SQL } from './journey-states.js';
 import type { JourneyStats, JourneyStore, JourneyVersion, Migration, ProfileJourney, StoredJourney } from '../../ports/journeys.js';
 
 interface JourneyRow {
@@ -34,9 +35,19 @@ export class SqliteJourneys implements JourneyStore {
       this.s.setLive.run(version, now, ws, id);
       // Publishing makes a paused journey live again: its held timers re-check now.
       this.s.rearm.run(now, ws, id);
-      for (const [from, to] of Object.entries(migration?.steps ?? {})) this.s.migrate.run(version, to, now, version, to, ws, id, version, from);
+      for (const [from, to] of Object.entries(migration?.steps ?? {})) this.migrate(ws, id, version, from, to, now);
       return version;
     });
+  }
+
+  /** Moves the active profiles at `from` (older versions) to `to` of `version`, and who-is-where counts with them. */
+  private migrate(ws: string, id: string, version: number, from: string, to: string, now: number): void {
+    const moving = this.s.atStep.all(ws, id, version, from) as { version: number; n: number }[];
+    for (const m of moving) {
+      this.s.count.run(ws, id, m.version, `active:${from}`, -m.n);
+      this.s.count.run(ws, id, version, `active:${to}`, m.n);
+    }
+    this.s.migrate.run(version, to, now, version, to, ws, id, version, from);
   }
 
   list(workspaceId: string): Promise<readonly StoredJourney[]> {
@@ -153,9 +164,14 @@ function statements(db: Database.Database) {
     removeDraft: db.prepare('DELETE FROM journeys WHERE workspace_id = ? AND id = ? AND live_version IS NULL'),
     counters: db.prepare('SELECT key, sum(count) AS n FROM journey_stats WHERE workspace_id = ? AND journey_id = ? GROUP BY key'),
     active: db.prepare(
-      `SELECT version, step, count(*) AS profiles FROM journey_states
-       WHERE workspace_id = ? AND journey_id = ? AND status = 'active' GROUP BY version, step ORDER BY version, step`,
+      `SELECT version, substr(key, 8) AS step, count AS profiles FROM journey_stats
+       WHERE workspace_id = ? AND journey_id = ? AND key LIKE 'active:%' AND count > 0 ORDER BY version, step`,
     ),
+    atStep: db.prepare(
+      `SELECT version, count(*) AS n FROM journey_states
+       WHERE workspace_id = ? AND journey_id = ? AND status = 'active' AND version < ? AND step = ? GROUP BY version`,
+    ),
+    count: db.prepare(COUNT_SQL),
     ofProfile: db.prepare(
       `SELECT s.journey_id, j.name, s.state, s.next_due FROM journey_states s
        JOIN journeys j ON j.workspace_id = s.workspace_id AND j.id = s.journey_id WHERE s.profile_id = ? ORDER BY s.journey_id`,

@@ -80,7 +80,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
      version INTEGER NOT NULL, step TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, next_due INTEGER,
      PRIMARY KEY (profile_id, journey_id)) WITHOUT ROWID;
    CREATE INDEX journey_states_due ON journey_states (next_due) WHERE next_due IS NOT NULL;
-   CREATE INDEX journey_states_step ON journey_states (workspace_id, journey_id, status, version, step);
+   -- Only insertions and deletions touch this index (a profile's moves do not): who is where is counted in journey_stats.
+   CREATE INDEX journey_states_journey ON journey_states (workspace_id, journey_id);
    CREATE TABLE journey_stats (
      workspace_id TEXT NOT NULL, journey_id TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
      PRIMARY KEY (workspace_id, journey_id, version, key)) WITHOUT ROWID;
