@@ -1,6 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../src/adapters/clock/virtual.js';
-import { basic, bearer, startTestHub, type TestHub } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { admin, basic, bearer, hubAt, settled, type TestHub } from './helpers.js';
 
 /** The journeys admin API in-process: drafts, validation, publish, a profile through a wait, stats, lifecycle, migration. */
 
@@ -9,32 +8,12 @@ const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-
-async function hubAt(now: number): Promise<{ t: TestHub; clock: VirtualClock }> {
-  const clock = new VirtualClock(now);
-  t = await startTestHub({}, clock);
-  return { t, clock };
-}
-
-const admin = (hub: TestHub, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
-  hub.app.inject({ method, url, headers: { authorization: bearer(), 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
-
 async function track(hub: TestHub, body: Record<string, unknown>): Promise<void> {
   const res = await hub.app.inject({ method: 'POST', url: '/v1/track', headers: { authorization: basic() }, payload: body });
   expect(res.statusCode, res.body).toBe(200);
 }
 
 /** Everything appended processed, and the processor idle (timers done). */
-async function settled(hub: TestHub): Promise<void> {
-  await hub.settle();
-  await hub.hub.processor.whenIdle();
-}
-
 interface ProfileJourneyBody {
   journeyId: string;
   version: number;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crash, killAll, sleep, startServer, type ServerProcess } from './xhub-process.js';
+import { client, crash, killAll, sleep, startServer, type ServerProcess } from './xhub-process.js';
 
 /**
  * Journey timers survive a crash: `xhub serve` runs as a child process, 3,000 profiles wait on timers
@@ -32,23 +32,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function admin<T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.base}${path}`, {
-    method, headers: { authorization: `Bearer ${KEYS.adminKey}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function send(s: ServerProcess, batch: unknown[]): Promise<void> {
-  const res = await fetch(`${s.base}/v1/batch`, {
-    method: 'POST', body: JSON.stringify({ batch }), signal: AbortSignal.timeout(10_000),
-    headers: { authorization: `Basic ${Buffer.from(`${KEYS.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
-  });
-  expect(res.status, await res.text()).toBe(200);
-}
+const admin = <T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> => client(s, KEYS).admin<T>(method, path, body);
+const send = (s: ServerProcess, batch: unknown[]): Promise<void> => client(s, KEYS).send(batch);
 
 interface Stats { entered: number; exited: Record<string, number>; actions: Record<string, number> }
 const stats = (s: ServerProcess) => admin<Stats>(s, 'GET', '/v1/journeys/burst/stats');

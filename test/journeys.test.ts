@@ -1,42 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../src/adapters/clock/virtual.js';
+import { describe, expect, it } from 'vitest';
 import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js';
 import { publishJourney, saveJourney } from '../src/engine/journeys.js';
 import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
-import { basic, bearer, startTestHub, type TestHub } from './helpers.js';
+import { admin, bearer, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-
-async function hubAt(now: number): Promise<{ t: TestHub; clock: VirtualClock }> {
-  const clock = new VirtualClock(now);
-  t = await startTestHub({}, clock);
-  return { t, clock };
-}
-
 async function deploy(hub: TestHub, def: JourneyDefinitionInput): Promise<void> {
   const saved = await saveJourney(hub.hub, DEFAULT_WORKSPACE, def);
   expect(saved.ok, JSON.stringify(saved)).toBe(true);
   const published = await publishJourney(hub.hub, DEFAULT_WORKSPACE, def.id);
   expect(published.ok, JSON.stringify(published)).toBe(true);
-}
-
-async function send(hub: TestHub, batch: unknown[]): Promise<void> {
-  const res = await hub.app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: basic() }, payload: { batch } });
-  expect(res.statusCode, res.body).toBe(200);
-}
-
-async function settled(hub: TestHub): Promise<void> {
-  await hub.settle();
-  await hub.hub.processor.whenIdle();
 }
 
 interface Item {
@@ -69,7 +46,7 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
   it('a 30-day wait fires at its exact instant, proposes the action and exits, with every record on the timeline', async () => {
     const { t, clock } = await hubAt(T0);
     await deploy(t, trial);
-    await send(t, [{ type: 'track', userId: 'ada', event: 'Trial Started', timestamp: iso(T0) }]);
+    await sendBatch(t, [{ type: 'track', userId: 'ada', event: 'Trial Started', timestamp: iso(T0) }]);
     await settled(t);
     expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`]);
 
@@ -90,7 +67,7 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
     await deploy(t, trial);
     const n = 10_000;
     for (let i = 0; i < n; i += 500) {
-      await send(t, Array.from({ length: 500 }, (_, k) => ({ type: 'track', userId: `u${i + k}`, event: 'Trial Started', timestamp: iso(T0), messageId: `m${i + k}` })));
+      await sendBatch(t, Array.from({ length: 500 }, (_, k) => ({ type: 'track', userId: `u${i + k}`, event: 'Trial Started', timestamp: iso(T0), messageId: `m${i + k}` })));
     }
     await settled(t);
     expect((await t.hub.store.journeys.stats(DEFAULT_WORKSPACE, 'trial')).active).toEqual([{ version: 1, step: 'wait', profiles: n }]);
@@ -118,10 +95,10 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
       },
     });
     const track = (userId: string, event: string, ts: number, cartId: string) => ({ type: 'track', userId, event, timestamp: iso(ts), properties: { cartId } });
-    await send(t, [track('ada', 'Cart Updated', T0, 'c1'), track('bob', 'Cart Updated', T0, 'c2')]);
+    await sendBatch(t, [track('ada', 'Cart Updated', T0, 'c1'), track('bob', 'Cart Updated', T0, 'c2')]);
     await settled(t);
     clock.advanceTo(T0 + 10 * 60_000);
-    await send(t, [track('ada', 'Order Completed', T0 + 10 * 60_000, 'other'), track('bob', 'Order Completed', T0 + 10 * 60_000, 'c2')]);
+    await sendBatch(t, [track('ada', 'Order Completed', T0 + 10 * 60_000, 'other'), track('bob', 'Order Completed', T0 + 10 * 60_000, 'c2')]);
     await settled(t);
     clock.advanceTo(T0 + 2 * HOUR);
     await settled(t);
@@ -134,10 +111,8 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
 
   it('a segment entry starts a journey; an update step writes traits that segments then see', async () => {
     const { t } = await hubAt(T0);
-    const admin = (method: 'POST' | 'GET', url: string, payload?: unknown) =>
-      t!.app.inject({ method, url, headers: { authorization: bearer(), 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
-    const vip = (await admin('POST', '/v1/segments', { name: 'VIP', condition: { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' } })).json<{ id: string }>().id;
-    const welcomed = (await admin('POST', '/v1/segments', { name: 'Welcomed', condition: { kind: 'trait', name: 'welcomed', op: 'equals', value: true } })).json<{ id: string }>().id;
+    const vip = (await admin(t, 'POST', '/v1/segments', { name: 'VIP', condition: { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' } })).json<{ id: string }>().id;
+    const welcomed = (await admin(t, 'POST', '/v1/segments', { name: 'Welcomed', condition: { kind: 'trait', name: 'welcomed', op: 'equals', value: true } })).json<{ id: string }>().id;
     await deploy(t, {
       id: 'vip-welcome', name: 'VIP welcome', owner: 'cy@example.com', team: 'CRM',
       entry: { segment: vip },
@@ -147,11 +122,11 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
         end: { kind: 'exit' },
       },
     });
-    await send(t, [{ type: 'identify', userId: 'ada', traits: { plan: 'pro' }, timestamp: iso(T0) }]);
+    await sendBatch(t, [{ type: 'identify', userId: 'ada', traits: { plan: 'pro' }, timestamp: iso(T0) }]);
     await settled(t);
-    const p = (await admin('GET', '/v1/profiles/by/userId/ada')).json<{ id: string; traits: Record<string, unknown> }>();
+    const p = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string; traits: Record<string, unknown> }>();
     expect(p.traits).toMatchObject({ plan: 'pro', welcomed: true, vipWelcomes: 1 });
-    const segments = (await admin('GET', `/v1/profiles/${p.id}/segments`)).json<{ items: { segmentId: string }[] }>().items.map((s) => s.segmentId);
+    const segments = (await admin(t, 'GET', `/v1/profiles/${p.id}/segments`)).json<{ items: { segmentId: string }[] }>().items.map((s) => s.segmentId);
     expect(segments.sort()).toEqual([vip, welcomed].sort());
     expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`, `Journey Exited:completed@${iso(T0)}`]);
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crash, killAll, sleep, startServer, type ServerProcess } from './xhub-process.js';
+import { client, crash, killAll, sleep, startServer, type ServerProcess } from './xhub-process.js';
 
 /**
  * Exact rolling windows survive a crash: `xhub serve` runs as a child process, profiles enter
@@ -28,22 +28,8 @@ const dataDir = (): string => {
 };
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const adminHeaders = { authorization: `Bearer ${KEYS.adminKey}`, 'content-type': 'application/json' };
-
-async function admin<T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${s.base}${path}`, { method, headers: adminHeaders, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function send(s: ServerProcess, batch: unknown[]): Promise<void> {
-  const res = await fetch(`${s.base}/v1/batch`, {
-    method: 'POST', body: JSON.stringify({ batch }), signal: AbortSignal.timeout(10_000),
-    headers: { authorization: `Basic ${Buffer.from(`${KEYS.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
-  });
-  expect(res.status, await res.text()).toBe(200);
-}
+const admin = <T>(s: ServerProcess, method: string, path: string, body?: unknown): Promise<T> => client(s, KEYS).admin<T>(method, path, body);
+const send = (s: ServerProcess, batch: unknown[]): Promise<void> => client(s, KEYS).send(batch);
 
 const ping = (userId: string, ts: number) => ({ type: 'track', userId, event: 'Ping', timestamp: iso(ts), messageId: `ping-${userId}` });
 const count = async (s: ServerProcess, seg: string): Promise<number> => (await admin<{ count: number }>(s, 'GET', `/v1/segments/${seg}/count`)).count;

@@ -1,37 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../src/adapters/clock/virtual.js';
-import { basic, bearer, startTestHub, type TestHub } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-let t: TestHub | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
-
-async function hubAt(now: number): Promise<{ t: TestHub; clock: VirtualClock }> {
-  const clock = new VirtualClock(now);
-  t = await startTestHub({}, clock);
-  return { t, clock };
-}
-
-const admin = (hub: TestHub, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
-  hub.app.inject({ method, url, headers: { authorization: bearer(), 'content-type': 'application/json' }, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
-
-async function send(hub: TestHub, batch: unknown[]): Promise<void> {
-  const res = await hub.app.inject({ method: 'POST', url: '/v1/batch', headers: { authorization: basic() }, payload: { batch } });
-  expect(res.statusCode, res.body).toBe(200);
-}
-
-/** Everything appended processed, and the processor idle (timers and backfills done). */
-async function settled(hub: TestHub): Promise<void> {
-  await hub.settle();
-  await hub.hub.processor.whenIdle();
-}
 
 async function profileOf(hub: TestHub, userId: string) {
   const p = (await admin(hub, 'GET', `/v1/profiles/by/userId/${userId}`)).json<{ id: string }>();
@@ -53,7 +26,7 @@ describe('segments over the admin API, kept up to date by the event stream and e
     expect(created.statusCode, created.body).toBe(201);
     const seg = created.json<{ id: string }>().id;
     const bought = T0 - DAY;
-    await send(t, [order('ada', bought), { type: 'track', userId: 'bob', event: 'Page Viewed', timestamp: iso(T0) }]);
+    await sendBatch(t, [order('ada', bought), { type: 'track', userId: 'bob', event: 'Page Viewed', timestamp: iso(T0) }]);
     await settled(t);
 
     let ada = await profileOf(t, 'ada');
@@ -83,13 +56,13 @@ describe('segments over the admin API, kept up to date by the event stream and e
       name: 'Frequent', condition: { kind: 'trait', source: 'computed', name: 'orders_7d', op: 'gte', value: 2 },
     })).json<{ id: string }>().id;
     // One order as an anonymous visitor, one once known: the alias joins them, and the count is 2.
-    await send(t, [
+    await sendBatch(t, [
       { type: 'track', anonymousId: 'anon-1', event: 'Order Completed', timestamp: iso(T0 - 2 * DAY), messageId: 'a1', properties: {} },
       order('cy', T0 - DAY),
     ]);
     await settled(t);
     expect((await profileOf(t, 'cy')).segments).toEqual([]);
-    await send(t, [{ type: 'alias', previousId: 'anon-1', userId: 'cy', messageId: 'al' }]);
+    await sendBatch(t, [{ type: 'alias', previousId: 'anon-1', userId: 'cy', messageId: 'al' }]);
     await settled(t);
     expect((await profileOf(t, 'cy')).segments).toEqual([seg]);
     clock.advanceTo(T0 - 2 * DAY + 7 * DAY + 1); // the anonymous order leaves the window
@@ -100,7 +73,7 @@ describe('segments over the admin API, kept up to date by the event stream and e
   it('a new segment is backfilled over existing profiles with progress, members page by page, and a preview estimate', async () => {
     const { t } = await hubAt(T0);
     const users = Array.from({ length: 60 }, (_, i) => `u${String(i).padStart(2, '0')}`);
-    await send(t, users.map((u, i) => (i % 3 === 0 ? order(u, T0 - i * MIN, { revenue: 100 + i }) : { type: 'identify', userId: u, traits: { plan: 'free' }, timestamp: iso(T0) })));
+    await sendBatch(t, users.map((u, i) => (i % 3 === 0 ? order(u, T0 - i * MIN, { revenue: 100 + i }) : { type: 'identify', userId: u, traits: { plan: 'free' }, timestamp: iso(T0) })));
     await settled(t);
     const condition = { kind: 'event', event: 'Order Completed', where: [{ property: 'revenue', op: 'gte', value: 100 }] };
     const preview = (await admin(t, 'POST', '/v1/segments/preview', { condition })).json<{ estimate: number; sampled: number; total: number }>();
@@ -130,7 +103,7 @@ describe('segments over the admin API, kept up to date by the event stream and e
       name: 'Pinged in the last 3 s', condition: { kind: 'event', event: 'Ping', within: { last: { amount: 3, unit: 'seconds' } } },
     })).json<{ id: string }>().id;
     const at = T0 + 1_000; // the client's clock is a second ahead of the hub's
-    await send(t, [{ type: 'track', userId: 'dee', event: 'Ping', timestamp: iso(at), messageId: 'ping-dee' }]);
+    await sendBatch(t, [{ type: 'track', userId: 'dee', event: 'Ping', timestamp: iso(at), messageId: 'ping-dee' }]);
     await settled(t);
     expect((await profileOf(t, 'dee')).segments).toEqual([]);
     clock.advanceTo(at);
@@ -175,7 +148,7 @@ describe('segments over the admin API, kept up to date by the event stream and e
     const seg = (await admin(t, 'POST', '/v1/segments', {
       name: 'Rainy city', condition: { kind: 'context', dimension: 'weather', keyTrait: 'city', field: 'condition', op: 'equals', value: 'rain' },
     })).json<{ id: string }>().id;
-    await send(t, [['ada', 'Lyon'], ['bob', 'Paris'], ['cy', 'Lyon']].map(([u, city]) => ({ type: 'identify', userId: u, traits: { city }, timestamp: iso(T0) })));
+    await sendBatch(t, [['ada', 'Lyon'], ['bob', 'Paris'], ['cy', 'Lyon']].map(([u, city]) => ({ type: 'identify', userId: u, traits: { city }, timestamp: iso(T0) })));
     await settled(t);
     const members = async () => (await Promise.all(['ada', 'bob', 'cy'].map(async (u) => ((await profileOf(t, u)).segments.includes(seg) ? u : '')))).filter(Boolean);
     expect(await members()).toEqual([]);

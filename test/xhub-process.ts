@@ -90,3 +90,23 @@ export async function crash(server: ServerProcess): Promise<void> {
   await server.exited;
   if (server.child.signalCode !== 'SIGKILL') throw new Error(`xhub serve ended before the kill:\n${server.output()}`);
 }
+
+/** A client of a spawned server's HTTP API with its keys: admin calls (throw on a non-2xx answer) and batches that must be accepted. */
+export function client(s: ServerProcess, keys: { writeKey: string; adminKey: string }) {
+  const call = async (path: string, init: RequestInit): Promise<string> => {
+    const res = await fetch(`${s.base}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+    return text;
+  };
+  return {
+    admin: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const headers = { authorization: `Bearer ${keys.adminKey}`, 'content-type': 'application/json' };
+      return JSON.parse(await call(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })) as T;
+    },
+    send: async (batch: unknown[]): Promise<void> => {
+      const headers = { authorization: `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' };
+      await call('/v1/batch', { method: 'POST', headers, body: JSON.stringify({ batch }) });
+    },
+  };
+}
