@@ -10,6 +10,7 @@ const benches = [
   ['ingest-http.js', []],
   ['pipeline.js', []],
   ['rss.js', ['--expose-gc']],
+  ['journeys.js', []],
 ];
 
 console.log(`Experience Hub benchmarks: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

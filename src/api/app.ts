@@ -3,6 +3,7 @@ import type { Hub } from '../engine/hub.js';
 import { registerBodyParser, tooLarge } from './body.js';
 import { contextRoutes } from './context-routes.js';
 import { registerCors } from './cors.js';
+import { eventSchemaRoutes } from './event-schema-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { journeyRoutes } from './journey-routes.js';
 import { openApiDocument } from './openapi.js';
@@ -15,7 +16,8 @@ import { workspaceRoutes } from './workspace-routes.js';
 
 /** The HTTP API of one hub. */
 export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
-  const app = Fastify({ logger: logLevel === undefined ? false : { level: logLevel }, trustProxy: true });
+  // Path parameters up to 1024 characters (decoded): an event schema's name may have 256, and a longer one gets a 400 naming it rather than a 414.
+  const app = Fastify({ logger: logLevel === undefined ? false : { level: logLevel }, trustProxy: true, routerOptions: { maxParamLength: 1024 } });
   registerBodyParser(app);
   app.setErrorHandler((error, req, reply) => {
     if (error instanceof ProblemError) return sendProblem(reply, error.problem);
@@ -37,6 +39,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => segmentRoutes(scope, hub));
   void app.register(async (scope) => contextRoutes(scope, hub));
   void app.register(async (scope) => journeyRoutes(scope, hub));
+  void app.register(async (scope) => eventSchemaRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -46,7 +46,7 @@ export function journeyPaths(): Record<string, unknown> {
       get: { tags, summary: 'List journeys', security, responses: { ...ok(list(JourneySummary)), ...problems(401) } },
       post: {
         tags, summary: 'Create a journey from its definition (saved as a draft; publish to make it live)', security, requestBody: definition,
-        description: '400 names each bad field (schema, graph: dangling edges, unreachable steps, cycles without a wait; unknown segments and contributors); nothing is saved. 409 when the id exists: change it with PUT.',
+        description: '400 names each bad field (schema, graph: dangling edges, unreachable steps, cycles without a wait that takes time; unknown segments and contributors; events or properties missing from the workspace event schemas, when it has any); nothing is saved. 409 when the id exists: change it with PUT.',
         responses: { ...ok(Journey, '201'), ...problems(400, 401, 409) },
       },
     },

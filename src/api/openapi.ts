@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AliasCall, BatchRequest, GroupCall, IdentifyCall, PageCall, ScreenCall, TrackCall } from '../core/events/event.js';
 import { TimelineQuery } from './profile-routes.js';
 import { content, ingestion, json, problems, type Schema } from './openapi-parts.js';
+import { eventSchemaPaths } from './openapi-event-schemas.js';
 import { journeyPaths } from './openapi-journeys.js';
 import { segmentPaths } from './openapi-segments.js';
 import { webPaths } from './openapi-web.js';
@@ -45,6 +46,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...webPaths(),
       ...segmentPaths(),
       ...journeyPaths(),
+      ...eventSchemaPaths(),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { eventCatalogue, type EventSchemaBody } from '../core/events/event-schema.js';
 import { indexJourneys, type JourneyWorkspace } from '../core/journeys/batch.js';
 import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definition.js';
 import type { RunnableJourney } from '../core/journeys/machine.js';
@@ -47,10 +48,12 @@ const CONTRIBUTORS: ReadonlySet<string> = new Set();
 
 async function catalogue(hub: JourneyHub, workspaceId: string): Promise<JourneyCatalogue> {
   const segments = await hub.store.definitions.list(workspaceId, 'segment');
-  return { segments: new Set(segments.map((s) => s.id)), contributors: CONTRIBUTORS };
+  const schemas = await hub.store.definitions.list(workspaceId, 'eventSchema');
+  const events = eventCatalogue(schemas.map((d) => ({ event: d.name, body: d.body as EventSchemaBody })));
+  return { segments: new Set(segments.map((s) => s.id)), contributors: CONTRIBUTORS, ...(events ? { events } : {}) };
 }
 
-/** Validates a journey definition against its workspace (segments, contributors): the API's and the CLI's one check. */
+/** Validates a journey definition against its workspace (segments, contributors, event schemas): the API's and the CLI's one check. */
 export async function validateJourney(hub: JourneyHub, workspaceId: string, input: unknown): Promise<Result<JourneyDefinition, FieldError[]>> {
   return parseJourney(input, await catalogue(hub, workspaceId));
 }

@@ -1,4 +1,5 @@
-export type DefinitionKind = 'segment' | 'computedTrait';
+/** `eventSchema`: one event of the workspace's tracking plan (named by the event; never backfilled). */
+export type DefinitionKind = 'segment' | 'computedTrait' | 'eventSchema';
 
 export interface BackfillProgress {
   readonly status: 'running' | 'done';
@@ -8,7 +9,7 @@ export interface BackfillProgress {
   readonly after?: string;
 }
 
-/** A stored segment or computed trait definition; `body` is the kind's own payload. */
+/** A stored segment, computed trait or event schema; `body` is the kind's own payload. */
 export interface StoredDefinition {
   readonly id: string;
   readonly workspaceId: string;
@@ -21,7 +22,7 @@ export interface StoredDefinition {
   readonly backfill?: BackfillProgress;
 }
 
-/** Segment and computed-trait definitions of each workspace. */
+/** Segment, computed-trait and event-schema definitions of each workspace. */
 export interface DefinitionStore {
   list(workspaceId: string, kind: DefinitionKind): Promise<readonly StoredDefinition[]>;
   /** Workspaces that have definitions. */

@@ -1,15 +1,19 @@
 import type { Condition } from '../conditions/schema.js';
 import { parseCondition } from '../conditions/validate.js';
+import type { EventCatalogue } from '../events/event-schema.js';
 import { zodErrors } from '../events/validate.js';
 import { err, ok, type FieldError, type Result } from '../result.js';
 import { dependenciesOf } from '../segments/dependencies.js';
 import { durationMs } from '../conditions/compare.js';
 import { JourneyDefinition, type Step } from './definition.js';
+import { eventReferenceErrors } from './event-references.js';
 
 /** What a journey may refer to in its workspace. */
 export interface JourneyCatalogue {
   readonly segments: ReadonlySet<string>;
   readonly contributors: ReadonlySet<string>;
+  /** The workspace's event schemas (event → declared properties); undefined when it has none, and then events are not checked. */
+  readonly events?: EventCatalogue;
 }
 
 /** Validates a journey: the schema, then its conditions, graph and references. Errors name the path. */
@@ -159,5 +163,6 @@ function referenceErrors(j: JourneyDefinition, catalogue: JourneyCatalogue): Fie
       errors.push({ path: `steps.${id}.contributor`, message: `names unknown contributor "${step.contributor}"` });
     }
   }
+  if (catalogue.events) errors.push(...eventReferenceErrors(j, conditionsOf(j), catalogue.events));
   return errors;
 }
