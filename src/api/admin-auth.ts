@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Hub } from '../engine/hub.js';
 import { bearerOf } from './auth.js';
+import { idempotentPosts } from './idempotency.js';
 import { problem, sendProblem } from './problem.js';
 
 declare module 'fastify' {
@@ -9,7 +10,7 @@ declare module 'fastify' {
   }
 }
 
-/** Admin routes take `Authorization: Bearer <admin key>`; the key decides the workspace. */
+/** Admin routes take `Authorization: Bearer <admin key>`; the key decides the workspace. Their POSTs honour `Idempotency-Key`. */
 export function requireAdmin(app: FastifyInstance, hub: Hub): void {
   app.decorateRequest('workspaceId', '');
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
@@ -20,4 +21,5 @@ export function requireAdmin(app: FastifyInstance, hub: Hub): void {
     }
     req.workspaceId = workspaceId;
   });
+  idempotentPosts(app, hub);
 }

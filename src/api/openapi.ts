@@ -18,6 +18,20 @@ function admin(summary: string, response: Schema, params: string[], query?: Sche
   };
 }
 
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 },
+  description: 'A retry with the same key and request gets the first answer (kept 24 h, header Idempotent-Replayed: true) instead of acting twice; the same key with another request is a 422.',
+};
+
+/** Every admin POST (bearer security) takes an Idempotency-Key header. */
+function withIdempotencyKeys(paths: Record<string, object>): Record<string, object> {
+  for (const ops of Object.values(paths)) {
+    const post = (ops as { post?: { security?: object[]; parameters?: unknown[] } }).post;
+    if (post?.security?.some((s) => 'adminKey' in s)) post.parameters = [...(post.parameters ?? []), IDEMPOTENCY_KEY];
+  }
+  return paths;
+}
+
 /** The OpenAPI 3.1 document, generated from the zod schemas that validate requests. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -29,7 +43,7 @@ export function openApiDocument(): Record<string, unknown> {
         adminKey: { type: 'http', scheme: 'bearer' },
       },
     },
-    paths: {
+    paths: withIdempotencyKeys({
       '/v1/track': ingestion('Record an action', TrackCall),
       '/v1/identify': ingestion('Identify a user and set traits', IdentifyCall),
       '/v1/page': ingestion('Record a page view', PageCall),
@@ -47,6 +61,6 @@ export function openApiDocument(): Record<string, unknown> {
       ...segmentPaths(),
       ...journeyPaths(),
       ...eventSchemaPaths(),
-    },
+    }),
   };
 }

@@ -4,6 +4,7 @@ import type { AudienceReader } from '../../ports/audience-reader.js';
 import type { ContextStore } from '../../ports/context.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
 import type { EventLog } from '../../ports/event-log.js';
+import type { IdempotencyStore } from '../../ports/idempotency.js';
 import type { JourneyStore } from '../../ports/journeys.js';
 import type { ProfileReader } from '../../ports/profile-reader.js';
 import type { StateStore } from '../../ports/state-store.js';
@@ -14,6 +15,7 @@ import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
 import { SqliteDefinitions } from './definitions.js';
 import { SqliteEventLog } from './event-log.js';
+import { SqliteIdempotency } from './idempotency.js';
 import { SqliteJourneys } from './journeys.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteProfileReader } from './profile-reader.js';
@@ -29,6 +31,7 @@ export interface Store {
   readonly audiences: AudienceReader;
   readonly context: ContextStore;
   readonly journeys: JourneyStore;
+  readonly idempotency: IdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     audiences: new SqliteAudienceReader(readDb),
     context: new SqliteContext(stateDb),
     journeys: new SqliteJourneys(stateDb),
+    idempotency: new SqliteIdempotency(stateDb),
     close: async () => {
       await checkpointer.stop();
       await log.close();

@@ -87,4 +87,10 @@ export const STATE_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (workspace_id, journey_id, version, key)) WITHOUT ROWID;
    -- The hub's own timeline events move from seq = -id to HUB_SEQ (2^40) + id: after the events that caused them.
    UPDATE timeline SET seq = 1099511627776 - seq WHERE seq < 0;`,
+  // 6: answers to admin POSTs sent with an Idempotency-Key (kept 24 hours), to answer their retries.
+  `CREATE TABLE idempotency_keys (
+     workspace_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL,
+     content_type TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, key)) WITHOUT ROWID;
+   CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
 ];
