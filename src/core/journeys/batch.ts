@@ -60,72 +60,95 @@ const MAX_DECISION_ROUNDS = 50;
  * continues on its decision.
  */
 export function journeyStep(input: JourneyStepInput): JourneyOutcome {
-  const out = { states: [] as JourneyStateWrite[], hubEvents: [] as HubTimelineEvent[], decisions: [] as JourneyOutcome['decisions'][number][], profiles: [] as ProfileState[] };
-  for (const p of input.profiles) profileStep(p, input, out);
+  const out: Outcome = { states: [], hubEvents: [], decisions: [], profiles: [] };
+  for (const p of input.profiles) new ProfileRun(p, input, out).run();
   return out;
 }
 
-function profileStep(p: JourneyProfileInput, input: JourneyStepInput, out: { states: JourneyStateWrite[]; hubEvents: HubTimelineEvent[]; decisions: JourneyOutcome['decisions'][number][]; profiles: ProfileState[] }): void {
-  const ws = input.journeys(p.profile.workspaceId);
-  const states = new Map([...p.stored].map(([id, s]) => [id, s.state]));
-  const changed = new Set<string>();
-  let profile = p.profile;
-  let facts = p.facts;
-  let pending: Candidate[] = [];
-  const apply = (j: RunnableJourney, i: JourneyInput): void => {
-    const before = states.get(j.id);
-    const t = transition(before, i, { journey: j, profileId: profile.id, facts, traits: profile.traits, traitStrategies: input.traitStrategies });
+type Outcome = { -readonly [K in keyof JourneyOutcome]: JourneyOutcome[K][number][] };
+
+/** One profile's inputs through its journeys in one processing step. */
+class ProfileRun {
+  private readonly ws: JourneyWorkspace;
+  private readonly states: Map<string, JourneyState>;
+  private readonly changed = new Set<string>();
+  private pending: Candidate[] = [];
+  private profile: ProfileState;
+  private facts: ConditionFacts;
+
+  constructor(
+    private readonly p: JourneyProfileInput,
+    private readonly input: JourneyStepInput,
+    private readonly out: Outcome,
+  ) {
+    this.ws = input.journeys(p.profile.workspaceId);
+    this.states = new Map([...p.stored].map(([id, s]) => [id, s.state]));
+    this.profile = p.profile;
+    this.facts = p.facts;
+  }
+
+  run(): void {
+    for (const e of this.p.events) {
+      const concerned = new Set<RunnableJourney>(this.ws.entryEvents.get(e.event));
+      for (const id of this.states.keys()) {
+        const j = this.ws.byId.get(id);
+        if (j) concerned.add(j);
+      }
+      for (const j of concerned) this.apply(j, { kind: 'event', event: e, at: Math.min(e.ts, this.input.now) });
+      this.decide();
+    }
+    for (const id of [...this.states.keys()]) {
+      const j = this.ws.byId.get(id);
+      if (j) this.apply(j, { kind: 'timer', at: this.input.now });
+    }
+    this.decide();
+    this.finish();
+  }
+
+  private apply(j: RunnableJourney, i: JourneyInput): void {
+    const before = this.states.get(j.id);
+    const t = transition(before, i, { journey: j, profileId: this.profile.id, facts: this.facts, traits: this.profile.traits, traitStrategies: this.input.traitStrategies });
     if (t.state !== before && t.state) {
-      states.set(j.id, t.state);
-      changed.add(j.id);
+      this.states.set(j.id, t.state);
+      this.changed.add(j.id);
     }
     for (const c of t.commands) {
-      if (c.kind === 'candidate') pending.push(c.candidate);
-      else if (c.kind === 'record') out.hubEvents.push(record(profile, c));
-      else if (c.traits !== profile.traits) {
-        profile = { ...profile, traits: c.traits, updatedAt: Math.max(profile.updatedAt, c.at) };
-        facts = { ...facts, traits: profile.traits.values };
+      if (c.kind === 'candidate') this.pending.push(c.candidate);
+      else if (c.kind === 'record') this.out.hubEvents.push(record(this.profile, c));
+      else if (c.traits !== this.profile.traits) {
+        this.profile = { ...this.profile, traits: c.traits, updatedAt: Math.max(this.profile.updatedAt, c.at) };
+        this.facts = { ...this.facts, traits: this.profile.traits.values };
       }
     }
-  };
-  // Candidates are decided after each input, so the outcome is the same however events were batched.
-  const decide = (): void => {
-    for (let round = 0; round < MAX_DECISION_ROUNDS && pending.length > 0; round++) {
-      const candidates = pending.filter((c) => states.get(c.journeyId)?.pending?.id === c.id);
-      pending = [];
+  }
+
+  /** Decides the candidates the last input raised, together; each journey continues on its answer (which may raise more). */
+  private decide(): void {
+    for (let round = 0; round < MAX_DECISION_ROUNDS && this.pending.length > 0; round++) {
+      const candidates = this.pending.filter((c) => this.states.get(c.journeyId)?.pending?.id === c.id);
+      this.pending = [];
       if (candidates.length === 0) return;
-      const outcomes = new Map(input.arbiter(profile, candidates, input.now).map((o) => [o.candidateId, o]));
+      const outcomes = new Map(this.input.arbiter(this.profile, candidates, this.input.now).map((o) => [o.candidateId, o]));
       for (const c of candidates) {
         const outcome = outcomes.get(c.id) ?? { candidateId: c.id, outcome: 'rejected', rule: 'arbitration:unanswered' };
-        out.decisions.push({ candidate: c, outcome });
-        const j = ws.byId.get(c.journeyId);
-        if (j) apply(j, { kind: 'decided', outcome, at: c.proposedAt });
+        this.out.decisions.push({ candidate: c, outcome });
+        const j = this.ws.byId.get(c.journeyId);
+        if (j) this.apply(j, { kind: 'decided', outcome, at: c.proposedAt });
       }
     }
-  };
-  for (const e of p.events) {
-    const at = Math.min(e.ts, input.now);
-    const concerned = new Set<RunnableJourney>(ws.entryEvents.get(e.event));
-    for (const id of states.keys()) {
-      const j = ws.byId.get(id);
-      if (j) concerned.add(j);
+  }
+
+  /** States to write: those that changed, and those whose timer moved because what it depends on did (a date trait, the time zone, the journey's status). */
+  private finish(): void {
+    const { profile } = this;
+    if (profile !== this.p.profile) this.out.profiles.push(profile);
+    for (const [id, state] of this.states) {
+      const j = this.ws.byId.get(id);
+      if (!j) continue;
+      const due = dueOf(state, { journey: j, profileId: profile.id, facts: this.facts });
+      if (!this.changed.has(id) && due === this.p.stored.get(id)?.due) continue;
+      this.out.states.push({ profileId: profile.id, workspaceId: profile.workspaceId, journeyId: id, state, ...(due === undefined ? {} : { due }) });
     }
-    for (const j of concerned) apply(j, { kind: 'event', event: e, at });
-    decide();
-  }
-  for (const id of [...states.keys()]) {
-    const j = ws.byId.get(id);
-    if (j) apply(j, { kind: 'timer', at: input.now });
-  }
-  decide();
-  if (profile !== p.profile) out.profiles.push(profile);
-  for (const [id, state] of states) {
-    const j = ws.byId.get(id);
-    if (!j) continue;
-    const due = dueOf(state, { journey: j, profileId: profile.id, facts });
-    // A timer moves too when only what it depends on changed (a date trait, the time zone, the journey's status).
-    if (!changed.has(id) && due === p.stored.get(id)?.due) continue;
-    out.states.push({ profileId: profile.id, workspaceId: profile.workspaceId, journeyId: id, state, ...(due === undefined ? {} : { due }) });
   }
 }
 
