@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js';
-import { publishJourney, saveJourney } from '../src/engine/journeys.js';
+import { publishJourney, saveJourney, setJourneyStatus } from '../src/engine/journeys.js';
 import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
 import { admin, bearer, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
@@ -129,5 +129,52 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
     const segments = (await admin(t, 'GET', `/v1/profiles/${p.id}/segments`)).json<{ items: { segmentId: string }[] }>().items.map((s) => s.segmentId);
     expect(segments.sort()).toEqual([vip, welcomed].sort());
     expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`, `Journey Exited:completed@${iso(T0)}`]);
+  });
+
+  it('a merge in the middle of a wait: the survivor takes over the journey and sees the merging event', async () => {
+    const { t, clock } = await hubAt(T0);
+    await deploy(t, {
+      id: 'cart', name: 'Cart', owner: 'bo@example.com', team: 'E-commerce', entry: { event: 'Cart Updated' },
+      goal: { event: { event: 'Order Completed' }, within: { amount: 3, unit: 'days' } },
+      start: 'await',
+      steps: {
+        await: { kind: 'waitFor', event: 'Order Completed', timeout: { amount: 1, unit: 'hours' }, next: 'bought', onTimeout: 'remind' },
+        remind: { kind: 'action', channel: 'email', template: 'cart-reminder', next: 'end' },
+        bought: { kind: 'goal' },
+        end: { kind: 'exit' },
+      },
+    });
+    await sendBatch(t, [{ type: 'identify', userId: 'u1', traits: { plan: 'free' }, timestamp: iso(T0 - DAY) }]);
+    await settled(t);
+    await sendBatch(t, [{ type: 'track', anonymousId: 'a1', event: 'Cart Updated', timestamp: iso(T0) }]);
+    await settled(t);
+    clock.advanceTo(T0 + 10 * 60_000);
+    await sendBatch(t, [{ type: 'track', userId: 'u1', anonymousId: 'a1', event: 'Order Completed', timestamp: iso(T0 + 10 * 60_000) }]);
+    await settled(t);
+    clock.advanceTo(T0 + 2 * HOUR);
+    await settled(t);
+    const at = iso(T0 + 10 * 60_000);
+    expect(journeyEvents(await timeline(t, 'u1'))).toEqual([`Journey Entered@${iso(T0)}`, `Journey Goal Reached@${at}`, `Journey Exited:completed@${at}`]);
+    expect(await t.hub.store.journeys.stats(DEFAULT_WORKSPACE, 'cart')).toMatchObject({ entered: 1, active: [], exited: { completed: 1 }, actions: {} });
+  });
+
+  it('timers held by a pause fire as of the resume, once, not back-dated into the pause', async () => {
+    const { t, clock } = await hubAt(T0);
+    await deploy(t, {
+      id: 'daily', name: 'Daily', owner: 'cy@example.com', team: 'CRM', entry: { event: 'Subscribed' }, start: 'day',
+      steps: { day: { kind: 'wait', for: { amount: 1, unit: 'days' }, next: 'tip' }, tip: { kind: 'action', channel: 'email', template: 'tip', next: 'day' } },
+    });
+    await sendBatch(t, [{ type: 'track', userId: 'ada', event: 'Subscribed', timestamp: iso(T0) }]);
+    await settled(t);
+    clock.advanceTo(T0 + HOUR);
+    expect((await setJourneyStatus(t.hub, DEFAULT_WORKSPACE, 'daily', 'paused')).ok).toBe(true);
+    clock.advanceTo(T0 + 5 * DAY);
+    await settled(t);
+    expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`]);
+    expect((await setJourneyStatus(t.hub, DEFAULT_WORKSPACE, 'daily', 'live')).ok).toBe(true);
+    await settled(t);
+    clock.advanceTo(T0 + 6 * DAY);
+    await settled(t);
+    expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`, `Journey Action@${iso(T0 + 5 * DAY)}`, `Journey Action@${iso(T0 + 6 * DAY)}`]);
   });
 });

@@ -22,8 +22,12 @@ const fingerprintOf = (req: FastifyRequest): string =>
  * `Idempotent-Replayed: true`, instead of acting twice. The same key with another request is a 422;
  * while the first is still running, a retry is a 409.
  */
+/** Keys of requests still running, per hub (shared by every admin scope of its app). */
+const runningOf = new WeakMap<Hub, Set<string>>();
+
 export function idempotentPosts(app: FastifyInstance, hub: Hub): void {
-  const running = new Set<string>();
+  const running = runningOf.get(hub) ?? new Set<string>();
+  runningOf.set(hub, running);
   const slot = (req: FastifyRequest, key: string): string => `${req.workspaceId}\u0000${key}`;
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const key = req.headers[HEADER];
@@ -40,6 +44,8 @@ export function idempotentPosts(app: FastifyInstance, hub: Hub): void {
     if (running.has(slot(req, key))) return sendProblem(reply, problem(409, 'a request with this Idempotency-Key is still running; retry later'));
     running.add(slot(req, key));
     req.idempotency = { key, fingerprint };
+    // When the answer is sent, or the client went away before it (onResponse does not run then).
+    reply.raw.once('close', () => running.delete(slot(req, key)));
   });
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const i = req.idempotency;

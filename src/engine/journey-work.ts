@@ -35,6 +35,7 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
         facts: conditionFacts(p, audience, defs.definitions(p.workspaceId), defs.context(p.workspaceId), now),
         events: (happened.get(p.id) ?? []).sort(byTime),
         stored: inputs.journeys.get(p.id) ?? new Map(),
+        mergedIn: (inputs.identity?.merges ?? []).filter((m) => m.winnerId === p.id).flatMap((m) => inputs.journeys.get(m.loserId) ?? []),
       };
     });
     const out = journeyStep({ profiles: input, journeys: (ws) => o.journeys.of(ws), arbiter: o.arbiter, traitStrategies: o.traitStrategies, now });

@@ -30,7 +30,7 @@ export interface JourneyInputs {
   readonly audience?: AudienceOutcome;
   /** Stored audiences of the profiles, as before this unit of work. */
   readonly audiences: ReadonlyMap<string, AudienceRecord>;
-  /** Stored journey states: profile → journey → state and timer. */
+  /** Stored journey states: profile → journey → state and timer (also of profiles merged away in this step). */
   readonly journeys: ReadonlyMap<string, ReadonlyMap<string, StoredJourneyState>>;
 }
 

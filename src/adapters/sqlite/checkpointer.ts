@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 
 /** Runs in the worker: PASSIVE checkpoints of each file every `intervalMs`, until told to stop. */
 const WORKER = `
-const { workerData, parentPort } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const dbs = workerData.files.map((f) => new Database(f, { fileMustExist: true }));
 for (const db of dbs) db.pragma('busy_timeout = 5000');
@@ -13,7 +13,6 @@ while (Atomics.load(flag, 0) === 0) {
   Atomics.wait(flag, 0, 0, workerData.intervalMs);
 }
 for (const db of dbs) db.close();
-parentPort.postMessage('stopped');
 `;
 
 export interface Checkpointer {
@@ -30,12 +29,12 @@ export function startCheckpointer(files: readonly string[], intervalMs = 100): C
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { files, intervalMs, sqlite, flag: flag.buffer } });
-  worker.unref();
   const stopped = new Promise<void>((resolve) => {
-    worker.once('message', () => resolve());
     worker.once('error', () => resolve());
     worker.once('exit', () => resolve());
   });
+  // After the listeners: a 'message' listener would keep the process alive; 'exit' and 'error' do not.
+  worker.unref();
   return {
     stop: async () => {
       Atomics.store(flag, 0, 1);

@@ -11,6 +11,7 @@ interface JourneyRow {
   status: JourneyStatus;
   draft: string;
   live_version: number | null;
+  resumed_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -32,7 +33,7 @@ export class SqliteJourneys implements JourneyStore {
       if (!row) throw new Error(`no journey ${id}`);
       const version = ((this.s.maxVersion.get(ws, id) as number | null) ?? 0) + 1;
       this.s.insertVersion.run(ws, id, version, row.draft, now);
-      this.s.setLive.run(version, now, ws, id);
+      this.s.setLive.run(version, now, row.status === 'paused' ? now : row.resumed_at, ws, id);
       // Publishing makes a paused journey live again: its held timers re-check now.
       this.s.rearm.run(now, ws, id);
       for (const [from, to] of Object.entries(migration?.steps ?? {})) this.migrate(ws, id, version, from, to, now);
@@ -76,7 +77,7 @@ export class SqliteJourneys implements JourneyStore {
   /** Paused: profiles' timers are cleared (the machine ignores inputs); resumed or archived: every timer is due now (archive exits them). */
   setStatus(workspaceId: string, id: string, status: 'live' | 'paused' | 'archived', now: number): Promise<void> {
     this.db.transaction(() => {
-      this.s.setStatus.run(status, now, workspaceId, id);
+      this.s.setStatus.run(status, now, status, now, workspaceId, id);
       this.s.setDue.run(status === 'paused' ? null : now, workspaceId, id);
     }).immediate();
     return Promise.resolve();
@@ -95,6 +96,7 @@ export class SqliteJourneys implements JourneyStore {
     return Promise.resolve(
       (this.s.published.all() as JourneyRow[]).map((r) => ({
         id: r.id, workspaceId: r.workspace_id, name: r.name, status: r.status, liveVersion: r.live_version as number,
+        ...(r.resumed_at === null ? {} : { resumedAt: r.resumed_at }),
         versions: versions.get(`${r.workspace_id}\u0000${r.id}`) ?? new Map<number, JourneyDefinition>(),
       })),
     );
@@ -151,14 +153,17 @@ function statements(db: Database.Database) {
        ON CONFLICT (workspace_id, id) DO UPDATE SET name = excluded.name, draft = excluded.draft, updated_at = excluded.updated_at`,
     ),
     insertVersion: db.prepare('INSERT INTO journey_versions (workspace_id, journey_id, version, definition, published_at) VALUES (?, ?, ?, ?, ?)'),
-    setLive: db.prepare("UPDATE journeys SET live_version = ?, status = 'live', updated_at = ? WHERE workspace_id = ? AND id = ?"),
+    setLive: db.prepare("UPDATE journeys SET live_version = ?, status = 'live', updated_at = ?, resumed_at = ? WHERE workspace_id = ? AND id = ?"),
     // Profiles moved to a new version's waiting step re-check their timer now (the machine recomputes it from `since`).
     migrate: db.prepare(
       `UPDATE journey_states SET version = ?, step = ?, next_due = ?,
          state = json_remove(json_set(state, '$.version', ?, '$.step', ?), '$.pending', '$.deferredUntil')
        WHERE workspace_id = ? AND journey_id = ? AND status = 'active' AND version < ? AND step = ?`,
     ),
-    setStatus: db.prepare('UPDATE journeys SET status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?'),
+    // Resuming a paused journey notes when (the expressions read the row as it was).
+    setStatus: db.prepare(
+      "UPDATE journeys SET status = ?, updated_at = ?, resumed_at = CASE WHEN ? = 'live' AND status = 'paused' THEN ? ELSE resumed_at END WHERE workspace_id = ? AND id = ?",
+    ),
     setDue: db.prepare("UPDATE journey_states SET next_due = ? WHERE workspace_id = ? AND journey_id = ? AND status = 'active'"),
     rearm: db.prepare("UPDATE journey_states SET next_due = ? WHERE workspace_id = ? AND journey_id = ? AND status = 'active' AND next_due IS NULL"),
     removeDraft: db.prepare('DELETE FROM journeys WHERE workspace_id = ? AND id = ? AND live_version IS NULL'),

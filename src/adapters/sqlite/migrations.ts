@@ -93,4 +93,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
      content_type TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
      PRIMARY KEY (workspace_id, key)) WITHOUT ROWID;
    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
+  // 7: when a journey was last resumed: timers held by a pause fire as of then, not back-dated into the pause.
+  `ALTER TABLE journeys ADD COLUMN resumed_at INTEGER;`,
 ];

@@ -41,7 +41,8 @@ export class SqliteStateStore implements StateStore {
         const audiences = this.audiences.load(identity.profiles.map((p) => p.id));
         const audience = work.audience(identity, audiences);
         const live = identity.profiles.filter((p) => p.mergedInto === undefined);
-        const journeys = work.journeys && live.length > 0 ? work.journeys({ profiles: live, identity, audience, audiences, journeys: this.journeyStates.load(live.map((p) => p.id)) }) : undefined;
+        // Merged-away profiles' states too: the survivor takes them over in this step.
+        const journeys = work.journeys && live.length > 0 ? work.journeys({ profiles: live, identity, audience, audiences, journeys: this.journeyStates.load(identity.profiles.map((p) => p.id)) }) : undefined;
         this.write(identity);
         if (audience) this.audiences.write(audience);
         if (journeys) this.writeJourneys(journeys);

@@ -19,6 +19,8 @@ export interface JourneyProfileInput {
   readonly events: readonly JourneyEvent[];
   /** Stored states by journey id, with the timer stored for each. */
   readonly stored: ReadonlyMap<string, StoredJourneyState>;
+  /** Stored states of profiles merged into this one in this step. */
+  readonly mergedIn?: readonly ReadonlyMap<string, StoredJourneyState>[];
 }
 
 export interface StoredJourneyState {
@@ -85,6 +87,22 @@ class ProfileRun {
     this.states = new Map([...p.stored].map(([id, s]) => [id, s.state]));
     this.profile = p.profile;
     this.facts = p.facts;
+    for (const other of p.mergedIn ?? []) for (const [id, s] of other) this.adopt(id, s.state);
+  }
+
+  /**
+   * A merged-away profile's place in a journey: the survivor takes it when it has none there, or has
+   * left while the other is still in; when both are in, the survivor's goes on and the other leaves.
+   */
+  private adopt(journeyId: string, theirs: JourneyState): void {
+    const ours = this.states.get(journeyId);
+    if (!ours || (ours.status === 'done' && theirs.status === 'active')) {
+      this.states.set(journeyId, theirs);
+      this.changed.add(journeyId);
+    } else if (theirs.status === 'active') {
+      const c = { kind: 'record', event: 'Journey Exited', at: this.input.now, properties: { journeyId, version: theirs.version, step: theirs.step, reason: 'merged' } } as const;
+      this.out.hubEvents.push(record(this.profile, c));
+    }
   }
 
   run(): void {

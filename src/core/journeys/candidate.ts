@@ -30,8 +30,9 @@ export type CandidateOutcome =
   | { readonly candidateId: string; readonly outcome: 'deferred'; readonly until: number; readonly rule: string };
 
 /**
- * The arbitration port: all candidates of one profile that arose in one processing step, decided
- * together, purely, inside the step's transaction (so a ledger it reads and writes stays exact).
+ * The arbitration port: the candidates one input (an event, or the profile's timers firing) raised
+ * across a profile's journeys, decided together, purely, inside the processing step's transaction
+ * (so a ledger it reads and writes stays exact); inputs are decided one after another in time order.
  */
 export type Arbiter = (profile: ProfileState, candidates: readonly Candidate[], now: number) => readonly CandidateOutcome[];
 

@@ -8,7 +8,7 @@ import { matches } from './match.js';
 import { wakeAt } from './schedule.js';
 import { armOf } from './split.js';
 
-export type ExitReason = 'completed' | 'exitEvent' | 'exitCondition' | 'holdout' | 'archived';
+export type ExitReason = 'completed' | 'exitEvent' | 'exitCondition' | 'holdout' | 'archived' | 'merged';
 
 /** A profile's place in one journey (one row per profile and journey; re-entry starts a new entry in it). */
 export interface JourneyState {
@@ -40,6 +40,8 @@ export interface RunnableJourney {
   readonly status: JourneyStatus;
   readonly liveVersion?: number;
   readonly versions: ReadonlyMap<number, JourneyDefinition>;
+  /** When it was last resumed after a pause: nothing happens as of an instant inside the pause. */
+  readonly resumedAt?: number;
 }
 
 /** An event as journeys see it (batch events and the hub's own, e.g. `Segment Entered`). */
@@ -82,6 +84,8 @@ export interface Transition {
  * Unchanged state is returned as the same object.
  */
 export function transition(state: JourneyState | undefined, input: JourneyInput, ctx: MachineContext): Transition {
+  // A version this process does not know yet (published by another process): left as it is.
+  if (state && !ctx.journey.versions.has(state.version)) return { state, commands: [] };
   const run = new Run(ctx);
   const next = input.kind === 'timer' ? run.timer(state, input.at) : input.kind === 'decided' ? run.decided(state, input.outcome, input.at) : run.event(state, input.event, input.at);
   return { state: next, commands: run.out };
@@ -90,7 +94,7 @@ export function transition(state: JourneyState | undefined, input: JourneyInput,
 /** When the profile's state next needs a timer input; undefined when none (done, paused). */
 export function dueOf(s: JourneyState | undefined, ctx: MachineContext): number | undefined {
   const j = ctx.journey;
-  if (!s || s.status === 'done' || j.status === 'paused' || j.status === 'draft') return undefined;
+  if (!s || s.status === 'done' || j.status === 'paused' || j.status === 'draft' || !j.versions.has(s.version)) return undefined;
   if (j.status === 'archived') return s.since;
   if (s.pending) return s.deferredUntil;
   const step = stepOf(j, s);
@@ -133,7 +137,7 @@ class Run {
     if (due === undefined || due > at) return s;
     if (s.pending) return this.propose({ ...s, deferredUntil: undefined }, stepOf(this.j, s) as StepOf<'action'>, s.step, at);
     const step = stepOf(this.j, s);
-    const t = Math.max(due, s.since);
+    const t = Math.max(due, s.since, this.j.resumedAt ?? due);
     if (step?.kind === 'wait') return this.goTo(s, step.next, t);
     if (step?.kind === 'waitFor') return this.goTo(s, step.onTimeout, t);
     return this.goTo(s, s.step, t);
