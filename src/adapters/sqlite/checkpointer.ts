@@ -39,6 +39,7 @@ export function startCheckpointer(files: readonly string[], intervalMs = 100): C
     stop: async () => {
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);
+      worker.ref(); // keep the process alive until the worker has closed its connections
       await stopped;
     },
   };
