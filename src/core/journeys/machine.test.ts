@@ -439,6 +439,21 @@ describe('split', () => {
   });
 });
 
+describe('long chains of actions', () => {
+  it('a chain longer than the decision rounds of one input goes on at the next timer instead of sticking', () => {
+    const steps: Steps = { end: EXIT };
+    for (let i = 0; i < 120; i++) steps[i === 0 ? 'start' : `a${i}`] = { kind: 'action', channel: 'email', template: `t${i}`, next: i === 119 ? 'end' : `a${i + 1}` };
+    const w = new World([runnable(def(steps))]);
+    w.step(T0, [ev('Go', T0)]);
+    expect(w.states.get('j')?.state.status).toBe('active');
+    expect(w.states.get('j')?.due).toBe(T0);
+    w.step(T0 + 1);
+    w.step(T0 + 2);
+    expect(w.states.get('j')?.state).toMatchObject({ status: 'done', exitReason: 'completed' });
+    expect(new Set(w.decisions.map((d) => d.candidate.stepId)).size).toBe(120);
+  });
+});
+
 describe('action', () => {
   const mail = (notSent?: string) => runnable(def({
     start: { kind: 'action', channel: 'email', template: 'welcome', contributor: 'sendgrid', next: 'nap', ...(notSent ? { notSent } : {}) },

@@ -96,7 +96,8 @@ export function dueOf(s: JourneyState | undefined, ctx: MachineContext): number 
   const j = ctx.journey;
   if (!s || s.status === 'done' || j.status === 'paused' || j.status === 'draft' || !j.versions.has(s.version)) return undefined;
   if (j.status === 'archived') return s.since;
-  if (s.pending) return s.deferredUntil;
+  // A candidate left undecided (a chain of actions longer than the decision rounds of one input) is proposed again on the next timer.
+  if (s.pending) return s.deferredUntil ?? s.since;
   const step = stepOf(j, s);
   if (step?.kind === 'wait') return wakeAt(step, s.since, ctx.facts);
   if (step?.kind === 'waitFor') return s.since + durationMs(step.timeout);
