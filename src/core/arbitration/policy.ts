@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { Duration } from '../conditions/schema.js';
+import { Channel, Purpose } from '../journeys/definition.js';
+
+const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
+const Id = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-');
+const purposes = z.array(Purpose).min(1).default(['marketing']);
+
+/** A frequency cap: at most `limit` contacts in a rolling `window`, counted over what the filters select. */
+export const Cap = z.strictObject({
+  id: Id,
+  limit: z.number().int().min(0).max(10_000),
+  window: Duration,
+  channel: Channel.optional(),
+  journey: z.string().min(1).max(64).optional(),
+  conflictGroup: Id.optional(),
+  purposes,
+});
+export type Cap = z.infer<typeof Cap>;
+
+/** Journeys that must not both message one customer within `window`. */
+export const ConflictGroup = z.strictObject({ id: Id, journeys: z.array(z.string().min(1).max(64)).min(2).max(100), window: Duration });
+export type ConflictGroup = z.infer<typeof ConflictGroup>;
+
+/**
+ * A workspace's contact policy (DESIGN §2): consent per purpose and channel, caps over rolling
+ * windows, a cool-down, quiet hours in the profile's time zone, conflict groups and slots.
+ */
+export const ContactPolicy = z.strictObject({
+  /** Purposes that need an explicit opt-in (`consent.<purpose>` or `consent.<purpose>.<channel>` true); the others go unless opted out. */
+  optIn: z.array(Purpose).default(['marketing']),
+  caps: z.array(Cap).max(100).default([]),
+  cooldown: z.strictObject({ after: Duration, purposes }).optional(),
+  quietHours: z.strictObject({ from: Clock, to: Clock, action: z.enum(['defer', 'drop']).default('defer'), purposes }).optional(),
+  conflictGroups: z.array(ConflictGroup).max(100).default([]),
+  /** How many messages per channel one decision may send (default 1 each). */
+  slots: z.partialRecord(Channel, z.number().int().min(0).max(100)).default({}),
+  /** The score whose value is the propensity in the ranking (default 1 when absent). */
+  propensityScore: z.string().min(1).max(256).optional(),
+});
+export type ContactPolicy = z.infer<typeof ContactPolicy>;
