@@ -116,4 +116,42 @@ describe('arbitrate: property', () => {
       { numRuns: 300 },
     );
   });
+
+  it('never a message without consent, inside quiet hours, or from two conflicting journeys within the window; a deferral ends when quiet hours do', () => {
+    const consentBag = fc.record({ marketing: fc.option(fc.oneof(fc.boolean(), fc.record({ email: fc.boolean(), sms: fc.boolean() })), { nil: undefined }) });
+    fc.assert(
+      fc.property(
+        consentBag,
+        fc.constantFrom('Europe/Paris', 'America/New_York', 'Asia/Tokyo'),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 12 * 3_600_000 }), channel, journey: fc.constantFrom('j1', 'j2', 'j3') }), { maxLength: 40 }),
+        (consentGiven, timezone, steps) => {
+          const p = policy({ quietHours: { from: '21:00', to: '08:00' }, conflictGroups: [{ id: 'g', journeys: ['j1', 'j2'], window: days(1) }] });
+          const profile: ArbitrationProfile = { traits: { consent: consentGiven }, timezone, suppressed: new Set() };
+          const ledger: LedgerEntry[] = [];
+          let now = T0;
+          for (const s of steps) {
+            now += s.gap;
+            const c = candidate({ channel: s.channel, journeyId: s.journey });
+            const d = arbitrate(profile, [c], p, ledger, now);
+            const o = d.outcomes[0];
+            if (o?.outcome === 'sent') {
+              const given = consentGiven.marketing;
+              expect(typeof given === 'object' ? given[s.channel as 'email' | 'sms'] : given).toBe(true);
+              const local = Number(new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', hourCycle: 'h23' }).format(now));
+              expect(local >= 8 && local < 21).toBe(true);
+              const rival = ledger.find((e) => e.at > now - DAY && e.journeyId !== s.journey && ['j1', 'j2'].includes(e.journeyId) && ['j1', 'j2'].includes(s.journey));
+              expect(rival).toBeUndefined();
+            }
+            if (o?.outcome === 'deferred') {
+              expect(o.until).toBeGreaterThan(now);
+              const at = arbitrate(profile, [c], p, ledger, o.until);
+              expect(at.traces[0]?.rule).not.toBe('quietHours');
+            }
+            ledger.push(...d.reserved);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
