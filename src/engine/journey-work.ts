@@ -1,7 +1,7 @@
 import type { HubEvent } from '../core/events/event.js';
 import { journeyStep, type JourneyProfileInput } from '../core/journeys/batch.js';
 import type { Arbiter } from '../core/journeys/candidate.js';
-import type { JourneyEvent } from '../core/journeys/machine.js';
+import type { JourneyEvent } from '../core/journeys/state.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
 import { byTime } from '../core/segments/audience.js';
 import { conditionFacts, factEvent, type AudienceOutcome } from '../core/segments/batch.js';

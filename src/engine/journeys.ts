@@ -1,7 +1,7 @@
 import { eventCatalogue, type EventSchemaBody } from '../core/events/event-schema.js';
 import { indexJourneys, type JourneyWorkspace } from '../core/journeys/batch.js';
 import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definition.js';
-import type { RunnableJourney } from '../core/journeys/machine.js';
+import type { RunnableJourney } from '../core/journeys/state.js';
 import { parseJourney, type JourneyCatalogue } from '../core/journeys/parse.js';
 import { err, ok, type FieldError, type Result } from '../core/result.js';
 import type { JourneyStore, Migration, StoredJourney } from '../ports/journeys.js';

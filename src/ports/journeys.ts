@@ -1,5 +1,5 @@
 import type { JourneyDefinition, JourneyStatus } from '../core/journeys/definition.js';
-import type { ExitReason, RunnableJourney } from '../core/journeys/machine.js';
+import type { ExitReason, RunnableJourney } from '../core/journeys/state.js';
 
 /** A journey as stored: its latest saved definition (the draft) and its published versions. */
 export interface StoredJourney {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { statKey, type JourneyOutcome, type StoredJourneyState } from '../../core/journeys/batch.js';
-import type { JourneyState } from '../../core/journeys/machine.js';
+import type { JourneyState } from '../../core/journeys/state.js';
 import { SqliteHubEvents } from './hub-events.js';
 
 /** Adds to a stats counter (the one statement for every counter of journey_stats). */

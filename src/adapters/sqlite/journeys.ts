@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { JourneyDefinition, JourneyStatus } from '../../core/journeys/definition.js';
-import type { JourneyState, RunnableJourney } from '../../core/journeys/machine.js';
+import type { JourneyState, RunnableJourney } from '../../core/journeys/state.js';
 import { COUNT_SQL } from './journey-states.js';
 import type { JourneyStats, JourneyStore, JourneyVersion, Migration, ProfileJourney, StoredJourney } from '../../ports/journeys.js';
 

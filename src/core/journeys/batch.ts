@@ -3,7 +3,8 @@ import type { ProfileState } from '../profiles/profile.js';
 import type { TraitStrategies } from '../profiles/traits.js';
 import type { HubTimelineEvent } from '../segments/batch.js';
 import type { Arbiter, Candidate, CandidateOutcome } from './candidate.js';
-import { dueOf, transition, type JourneyCommand, type JourneyEvent, type JourneyInput, type JourneyState, type RunnableJourney } from './machine.js';
+import { dueOf, transition } from './machine.js';
+import type { JourneyCommand, JourneyEvent, JourneyInput, JourneyState, RunnableJourney } from './state.js';
 
 /** A workspace's journeys (every status), indexed by the events that start them. */
 export interface JourneyWorkspace {

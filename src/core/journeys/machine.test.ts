@@ -7,7 +7,8 @@ import type { HubTimelineEvent } from '../segments/batch.js';
 import { indexJourneys, journeyStep, statKey, type JourneyOutcome } from './batch.js';
 import { proposeAll, type Arbiter, type CandidateOutcome } from './candidate.js';
 import { JourneyDefinition, WAITING_KINDS, type JourneyDefinitionInput } from './definition.js';
-import { dueOf, transition, written, type JourneyEvent, type JourneyState, type MachineContext, type RunnableJourney } from './machine.js';
+import { dueOf, transition, written } from './machine.js';
+import type { JourneyEvent, JourneyState, MachineContext, RunnableJourney } from './state.js';
 import { armOf } from './split.js';
 
 const MIN = 60_000;
