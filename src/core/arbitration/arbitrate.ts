@@ -1,8 +1,7 @@
 import { durationMs } from '../conditions/compare.js';
-import { localParts } from '../conditions/time.js';
+import { evaluate } from '../conditions/evaluate.js';
 import type { Candidate, CandidateOutcome } from '../journeys/candidate.js';
 import type { Channel, Purpose } from '../journeys/definition.js';
-import { nextLocalTime } from '../journeys/schedule.js';
 import type { Cap, ContactPolicy } from './policy.js';
 
 /** A contact sent (or reserved by a decision): what caps, cool-downs and conflict groups count. */
@@ -154,18 +153,15 @@ function cooldown(c: Candidate, policy: ContactPolicy, book: readonly LedgerEntr
   return now < until ? { rule: 'cooldown', detail: { last: new Date(last).toISOString(), until: new Date(until).toISOString() } } : undefined;
 }
 
-/** In quiet hours (the profile's local time), a candidate waits for their end, or is dropped. */
+/** In quiet hours (the profile's local time, the condition language's `localTime`), a candidate waits for their end, or is dropped. */
 function quietHours(c: Candidate, p: ArbitrationProfile, policy: ContactPolicy, now: number): Verdict | undefined {
   const q = policy.quietHours;
   if (!q || !applies(q.purposes, c)) return undefined;
   const tz = p.timezone ?? 'UTC';
-  const l = localParts(now, tz);
-  const minute = l.hour * 60 + l.minute;
-  const [from, to] = [q.from, q.to].map((hm) => Number(hm.slice(0, 2)) * 60 + Number(hm.slice(3))) as [number, number];
-  const quiet = from <= to ? minute >= from && minute < to : minute >= from || minute < to;
-  if (!quiet) return undefined;
+  const quiet = evaluate({ kind: 'localTime', from: q.from, to: q.to }, { traits: {}, timezone: tz }, now);
+  if (!quiet.value) return undefined;
   const detail = { from: q.from, to: q.to, timezone: tz };
-  return q.action === 'drop' ? { rule: 'quietHours', detail } : { rule: 'quietHours', detail, until: nextLocalTime(now, q.to, undefined, tz) };
+  return q.action === 'drop' || quiet.changesAt === undefined ? { rule: 'quietHours', detail } : { rule: 'quietHours', detail, until: quiet.changesAt };
 }
 
 function slots(c: Candidate, policy: ContactPolicy, reserved: readonly LedgerEntry[]): Verdict | undefined {
