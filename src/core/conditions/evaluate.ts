@@ -94,10 +94,12 @@ export function valueAt(bag: Readonly<Record<string, unknown>>, path: string): u
   return cur;
 }
 
-const passes = (e: FactEvent, where: readonly PropertyFilter[] | undefined, now: number): boolean =>
+const passes = (e: Pick<FactEvent, 'properties'>, where: readonly PropertyFilter[] | undefined, now: number): boolean =>
   (where ?? []).every((w) => compare(valueAt(e.properties, w.property), w, now).value);
-const matching = (events: readonly FactEvent[], m: EventMatch, now: number): FactEvent[] =>
-  events.filter((e) => e.event === m.event && passes(e, m.where, now));
+
+/** True when an event has the match's name and passes every property filter (event conditions, journey entries and waits). */
+export const eventMatches = (m: EventMatch, e: Pick<FactEvent, 'event' | 'properties'>, now: number): boolean => e.event === m.event && passes(e, m.where, now);
+const matching = (events: readonly FactEvent[], m: EventMatch, now: number): FactEvent[] => events.filter((e) => eventMatches(m, e, now));
 
 function countEvents(c: Of<'event'>, events: readonly FactEvent[], now: number): Evaluation {
   const all = matching(events, c, now);

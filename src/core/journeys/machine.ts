@@ -1,10 +1,9 @@
 import { durationMs, same } from '../conditions/compare.js';
 import type { ConditionFacts } from '../conditions/evaluate.js';
-import { evaluate, valueAt } from '../conditions/evaluate.js';
+import { evaluate, eventMatches, valueAt } from '../conditions/evaluate.js';
 import { writeTraits, type TraitSet } from '../profiles/traits.js';
 import type { Candidate, CandidateOutcome } from './candidate.js';
 import type { JourneyDefinition, JourneyEventMatch, Step, StepOf } from './definition.js';
-import { matches } from './match.js';
 import { wakeAt } from './schedule.js';
 import { armOf } from './split.js';
 import type { ExitReason, JourneyCommand, JourneyEvent, JourneyInput, JourneyState, MachineContext, RecordName, RunnableJourney, Transition } from './state.js';
@@ -100,7 +99,7 @@ class Run {
     if (s) s = this.trackGoal(s, e, t);
     if (s?.status === 'active') {
       const def = this.def(s);
-      if (def.exit?.events?.some((m) => matches(m, e, t))) return this.exit(s, 'exitEvent', t);
+      if (def.exit?.events?.some((m) => eventMatches(m, e, t))) return this.exit(s, 'exitEvent', t);
       const step = stepOf(this.j, s);
       if (!s.pending && step?.kind === 'waitFor' && this.awaited(step, s, e, t)) s = this.goTo(s, step.next, t);
     }
@@ -122,7 +121,7 @@ class Run {
   }
 
   private awaited(step: StepOf<'waitFor'>, s: JourneyState, e: JourneyEvent, t: number): boolean {
-    if (!matches(step, e, t)) return false;
+    if (!eventMatches(step, e, t)) return false;
     return (step.sameAsEntry ?? []).every((p) => sameValue(valueAt(e.properties, p), s.entry.properties[p]));
   }
 
@@ -234,7 +233,7 @@ class Run {
 
   private trackGoal(s: JourneyState, e: JourneyEvent, t: number): JourneyState {
     const g = this.def(s).goal;
-    return g?.event && this.goalOpen(s, t) && matches(g.event, e, t) ? this.reachGoal(s, t) : s;
+    return g?.event && this.goalOpen(s, t) && eventMatches(g.event, e, t) ? this.reachGoal(s, t) : s;
   }
 
   /** The goal condition (while its window is open, also after the profile left) and the exit condition, checked at every input. */
@@ -254,7 +253,7 @@ class Run {
 function entryMatches(def: JourneyDefinition, e: JourneyEvent, t: number): boolean {
   const entry = def.entry;
   if ('segment' in entry) return e.event === 'Segment Entered' && e.properties.segmentId === entry.segment;
-  return matches(entry as JourneyEventMatch, e, t);
+  return eventMatches(entry as JourneyEventMatch, e, t);
 }
 
 const sameValue = (a: unknown, b: unknown): boolean => (a ?? null) === (b ?? null) || same(a, b);
