@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { zodErrors } from '../core/events/validate.js';
-import type { JourneyDefinition } from '../core/journeys/definition.js';
+import { differences } from '../core/journeys/diff.js';
 import { journeySchema } from '../core/journeys/json-schema.js';
 import type { FieldError } from '../core/result.js';
 import type { Hub } from '../engine/hub.js';
@@ -24,7 +24,7 @@ export function journeySummary(j: StoredJourney, versions: readonly JourneyVersi
   const live = versions.find((v) => v.version === j.liveVersion);
   return {
     id: j.id, name: j.name, ...(j.draft.description === undefined ? {} : { description: j.draft.description }), owner: j.draft.owner, team: j.draft.team,
-    status: j.status, liveVersion: j.liveVersion ?? null, draftPublished: live !== undefined && canonical(live.definition) === canonical(j.draft),
+    status: j.status, liveVersion: j.liveVersion ?? null, draftPublished: live !== undefined && differences(live.definition, j.draft).length === 0,
     createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt),
   };
 }
@@ -80,9 +80,7 @@ function draftRoutes(app: FastifyInstance, hub: Hub): void {
     const { id } = parsed.value;
     if (id === 'schema') return invalid(reply, [{ path: 'id', message: '"schema" is reserved (GET /v1/journeys/schema)' }]);
     if (await store.get(req.workspaceId, id)) return sendProblem(reply, problem(409, `journey ${id} exists; change its draft with PUT /v1/journeys/${id}`));
-    const saved = await saveJourney(hub, req.workspaceId, req.body);
-    if (!saved.ok) return invalid(reply, saved.error);
-    return reply.code(201).send(await view(req.workspaceId, saved.value));
+    return reply.code(201).send(await view(req.workspaceId, await store.save(req.workspaceId, parsed.value, hub.clock.now())));
   });
 
   app.get<Req>('/v1/journeys/:id', async (req, reply) => {
@@ -166,10 +164,3 @@ const invalid = (reply: FastifyReply, errors: readonly FieldError[]) => sendProb
 const archived = (reply: FastifyReply, id: string) => sendProblem(reply, problem(409, `journey ${id} is archived; it cannot change any more`));
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isoOrNull = (ms: number | undefined): string | null => (ms === undefined ? null : iso(ms));
-
-/** JSON with object keys sorted: two definitions are the same journey whatever their key order. */
-function canonical(d: JourneyDefinition): string {
-  return JSON.stringify(d, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}

@@ -4,7 +4,7 @@ import type { Arbiter } from '../core/journeys/candidate.js';
 import type { JourneyEvent } from '../core/journeys/state.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
 import { byTime } from '../core/segments/audience.js';
-import { conditionFacts, factEvent, type AudienceOutcome } from '../core/segments/batch.js';
+import { conditionFacts, factEvent } from '../core/segments/batch.js';
 import type { JourneyInputs, JourneyWork } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import type { JourneyCache } from './journeys.js';
@@ -27,8 +27,8 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
     if (profiles.length === 0) return undefined;
     const happened = eventsByProfile(inputs, events);
     const fresh = new Map((inputs.audience?.audiences ?? []).map((a) => [a.profileId, a.state]));
+    const defs = o.audiences.input(now);
     const input: JourneyProfileInput[] = profiles.map((p) => {
-      const defs = o.audiences.input(now);
       const audience = fresh.get(p.id) ?? inputs.audiences.get(p.id)?.state;
       return {
         profile: p,
@@ -56,7 +56,7 @@ function eventsByProfile(inputs: JourneyInputs, events: ReadonlyMap<number, HubE
     const fact = e && factEvent(e);
     if (fact) add(t.profileId, fact);
   }
-  for (const h of (inputs.audience as AudienceOutcome | undefined)?.hubEvents ?? []) {
+  for (const h of inputs.audience?.hubEvents ?? []) {
     const p = h.body.properties;
     add(h.profileId, { event: h.body.event, ts: h.ts, messageId: `hub_${h.body.event}_${String(p.segmentId)}_${h.ts}`, properties: p });
   }

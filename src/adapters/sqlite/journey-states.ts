@@ -71,15 +71,20 @@ export class SqliteJourneyStates {
     this.count(counts);
   }
 
-  /** A merged-away profile's states move to the survivor, except where it has its own: those go (and leave the counts). */
+  /** A merged-away profile's states move to the survivor, except where it has its own: those go. */
   merged(winnerId: string, loserId: string): void {
     this.s.move.run(winnerId, loserId);
+    this.forget(loserId);
+  }
+
+  /** Drops a profile's states (and takes the active ones out of the counts). */
+  forget(profileId: string): void {
     const counts = new Counts();
-    for (const r of this.s.activeOf.all(loserId) as { workspace_id: string; journey_id: string; version: number; step: string }[]) {
+    for (const r of this.s.activeOf.all(profileId) as { workspace_id: string; journey_id: string; version: number; step: string }[]) {
       counts.add(r.workspace_id, r.journey_id, r.version, `active:${r.step}`, -1);
     }
     this.count(counts);
-    this.s.drop.run(loserId);
+    this.s.drop.run(profileId);
   }
 
   private count(counts: Counts): void {
@@ -96,7 +101,7 @@ export class SqliteJourneyStates {
 }
 
 /** Counter deltas of one unit of work, summed per (workspace, journey, version, key): one upsert each. */
-export class Counts {
+class Counts {
   private readonly m = new Map<string, { ws: string; journey: string; version: number; key: string; n: number }>();
 
   add(ws: string, journey: string, version: number, key: string, n: number): void {

@@ -72,7 +72,8 @@ export class SqliteStateStore implements StateStore {
       const journeys = work({ profiles, audiences: this.audiences.load(ids), journeys: this.journeyStates.load(ids) });
       if (journeys) this.writeJourneys(journeys);
       const live = new Set(profiles.map((p) => p.id));
-      for (const id of ids) if (!live.has(id)) this.journeyStates.merged(id, id);
+      // States left behind by a profile merged away (or gone) must not stay due forever.
+      for (const id of ids) if (!live.has(id)) this.journeyStates.forget(id);
       return ids.length;
     });
   }
