@@ -11,6 +11,7 @@ const benches = [
   ['pipeline.js', []],
   ['rss.js', ['--expose-gc']],
   ['journeys.js', []],
+  ['decide.js', []],
 ];
 
 console.log(`Experience Hub benchmarks: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

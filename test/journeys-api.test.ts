@@ -185,9 +185,9 @@ describe('journeys admin API', () => {
     expect(events.map((e) => e.event).sort()).toEqual(['Journey Action', 'Journey Entered', 'Journey Exited', 'Journey Goal Reached']);
     expect(events.find((e) => e.event === 'Journey Exited')).toMatchObject({ timestamp: iso(T0 + DAY), properties: { journeyId: 'welcome', version: 1, reason: 'completed', step: 'end' } });
     expect(events.find((e) => e.event === 'Journey Goal Reached')).toMatchObject({ timestamp: iso(T0 + 2 * HOUR) });
-    expect(events.find((e) => e.event === 'Journey Action')).toMatchObject({ timestamp: iso(T0 + DAY), properties: { step: 'send', channel: 'email', template: 'welcome-1', outcome: 'proposed' } });
+    expect(events.find((e) => e.event === 'Journey Action')).toMatchObject({ timestamp: iso(T0 + DAY), properties: { step: 'send', channel: 'email', template: 'welcome-1', outcome: 'sent' } });
     expect(await statsOf(t, 'welcome')).toMatchObject({
-      entered: 1, goalReached: 1, conversionRate: 1, active: [], exited: { completed: 1 }, actions: { proposed: 1 },
+      entered: 1, goalReached: 1, conversionRate: 1, active: [], exited: { completed: 1 }, actions: { sent: 1 },
     });
 
     expect((await admin(t, 'DELETE', '/v1/journeys/welcome')).statusCode).toBe(409);

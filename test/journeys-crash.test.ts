@@ -79,14 +79,14 @@ describe('journey timers survive SIGKILL', () => {
     }
     await until(server, (x) => x.entered === N, t0 + 1_800, 'every profile should enter before its timer is due');
 
-    const atKill = await until(server, (x) => (x.actions.proposed ?? 0) > 0, t0 + 10_000, 'the first timers should fire');
+    const atKill = await until(server, (x) => (x.actions.sent ?? 0) > 0, t0 + 10_000, 'the first timers should fire');
     await crash(server);
     server = await startServer(dir, KEYS);
     const done = await until(server, (x) => (x.exited.completed ?? 0) === N, Date.now() + 20_000, 'every profile should finish after the restart');
     await crash(server);
 
-    expect(atKill.actions.proposed, 'killed in the middle of the burst').toBeLessThan(2 * N);
-    expect(done).toMatchObject({ entered: N, exited: { completed: N }, actions: { proposed: 2 * N } });
+    expect(atKill.actions.sent, 'killed in the middle of the burst').toBeLessThan(2 * N);
+    expect(done).toMatchObject({ entered: N, exited: { completed: N }, actions: { sent: 2 * N } });
     const records = recordsOf(dir);
     expect(records.size).toBe(N);
     for (const [profile, list] of records) {

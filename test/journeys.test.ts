@@ -59,7 +59,7 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
     const at = iso(T0 + 30 * DAY);
     expect(journeyEvents(await timeline(t, 'ada'))).toEqual([`Journey Entered@${iso(T0)}`, `Journey Action@${at}`, `Journey Exited:completed@${at}`]);
     const stats = await t.hub.store.journeys.stats(DEFAULT_WORKSPACE, 'trial');
-    expect(stats).toMatchObject({ entered: 1, goalReached: 0, active: [], exited: { completed: 1 }, actions: { proposed: 1 } });
+    expect(stats).toMatchObject({ entered: 1, goalReached: 0, active: [], exited: { completed: 1 }, actions: { sent: 1 } });
   });
 
   it('10,000 profiles waiting on timers due in the same millisecond all advance exactly once', async () => {
@@ -76,7 +76,7 @@ describe('journeys in the processing pipeline, on durable timers and a virtual c
     clock.advanceTo(T0 + 60 * DAY);
     await settled(t);
     const stats = await t.hub.store.journeys.stats(DEFAULT_WORKSPACE, 'trial');
-    expect(stats).toMatchObject({ entered: n, active: [], exited: { completed: n }, actions: { proposed: n } });
+    expect(stats).toMatchObject({ entered: n, active: [], exited: { completed: n }, actions: { sent: n } });
     expect(await t.hub.store.state.nextDue()).toBeUndefined();
   }, 60_000);
 

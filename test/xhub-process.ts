@@ -45,13 +45,14 @@ export async function health(base: string): Promise<Health | undefined> {
   }
 }
 
-/** Spawns `xhub serve --data dir` on a free port with fixed keys; `healthy()` resolves once `/health` answers. */
+/** Spawns `xhub serve --data dir [args]` on a free port with fixed keys; `healthy()` resolves once `/health` answers. */
 export async function spawnServer(
   dataDir: string,
   keys: { writeKey: string; adminKey: string },
+  args: readonly string[] = [],
 ): Promise<ServerProcess & { healthy: (timeoutMs?: number) => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--data', dataDir, '--port', String(port)], {
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--data', dataDir, '--port', String(port), ...args], {
     env: { ...process.env, XHUB_WRITE_KEY: keys.writeKey, XHUB_ADMIN_KEY: keys.adminKey, XHUB_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

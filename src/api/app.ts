@@ -1,8 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Hub } from '../engine/hub.js';
 import { registerBodyParser, tooLarge } from './body.js';
+import { contentRoutes } from './content-routes.js';
 import { contextRoutes } from './context-routes.js';
 import { registerCors } from './cors.js';
+import { decideRoutes } from './decide-routes.js';
+import { decisionRoutes } from './decision-routes.js';
 import { eventSchemaRoutes } from './event-schema-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { journeyRoutes } from './journey-routes.js';
@@ -34,12 +37,15 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   ingestRoutes(app, hub);
   webRoutes(app, hub);
   sdkRoutes(app);
+  decideRoutes(app, hub);
   void app.register(async (scope) => profileRoutes(scope, hub));
   void app.register(async (scope) => workspaceRoutes(scope, hub));
   void app.register(async (scope) => segmentRoutes(scope, hub));
   void app.register(async (scope) => contextRoutes(scope, hub));
   void app.register(async (scope) => journeyRoutes(scope, hub));
   void app.register(async (scope) => eventSchemaRoutes(scope, hub));
+  void app.register(async (scope) => contentRoutes(scope, hub));
+  void app.register(async (scope) => decisionRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

@@ -18,7 +18,7 @@ const Stats = z.object({
   conversionRate: z.number().nullable().describe('goalReached / entered; null before anyone entered'),
   active: z.array(z.object({ version: z.number().int(), step: z.string(), profiles: z.number().int() })).describe('profiles in the journey now, by version and step'),
   exited: z.record(z.string(), z.number().int()).describe('exit reason (completed, exitEvent, exitCondition, holdout, archived) → profiles'),
-  actions: z.record(z.string(), z.number().int()).describe('action outcome (sent, proposed, rejected, deferred) → count'),
+  actions: z.record(z.string(), z.number().int()).describe('action outcome (sent, rejected, deferred) → count'),
   arms: z.record(z.string(), z.record(z.string(), z.number().int())).describe('split step → arm (or holdout) → profiles'),
 });
 const ProfileJourney = z.object({

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { AliasCall, BatchRequest, GroupCall, IdentifyCall, PageCall, ScreenCall, TrackCall } from '../core/events/event.js';
 import { TimelineQuery } from './profile-routes.js';
 import { content, ingestion, json, problems, type Schema } from './openapi-parts.js';
+import { decidePaths } from './openapi-decide.js';
+import { decisionPaths } from './openapi-decisions.js';
 import { eventSchemaPaths } from './openapi-event-schemas.js';
 import { journeyPaths } from './openapi-journeys.js';
 import { segmentPaths } from './openapi-segments.js';
@@ -61,6 +63,8 @@ export function openApiDocument(): Record<string, unknown> {
       ...segmentPaths(),
       ...journeyPaths(),
       ...eventSchemaPaths(),
+      ...decidePaths(),
+      ...decisionPaths(),
     }),
   };
 }

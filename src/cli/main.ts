@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { importCommand } from './import.js';
 import { journeysDeployCommand, journeysDiffCommand, journeysSchemaCommand, journeysValidateCommand } from './journeys.js';
+import { policyDeployCommand, policyShowCommand, policyValidateCommand, whyCommand } from './policy.js';
 import { profileCommand } from './profile.js';
 import { segmentsBackfillCommand, segmentsCreateCommand, segmentsListCommand } from './segments.js';
 import { serveCommand } from './serve.js';
@@ -82,5 +83,23 @@ hubOptions(journeys.command('deploy').description('validate every file of DIR, t
   .action(journeysDeployCommand);
 
 journeys.command('schema').description('print the JSON Schema of a journey file (schemas/journey.schema.json)').action(journeysSchemaCommand);
+
+const policy = program.command('policy').description('the contact policy as code: validate, deploy, show');
+
+policy.command('validate').description('validate a contact policy file (YAML or JSON); errors as FILE:LINE:COL PATH: MESSAGE').argument('<file>', 'policy file').action(policyValidateCommand);
+
+hubOptions(policy.command('deploy').description("validate a policy file and deploy it as the workspace's new policy version"))
+  .argument('<file>', 'policy file')
+  .action(policyDeployCommand);
+
+hubOptions(policy.command('show').description('print the contact policy in force')).action(policyShowCommand);
+
+hubOptions(program.command('why').description("explain a profile's recent decisions: each candidate, sent, deferred or rejected, with the rule and the numbers"))
+  .argument('<type>', 'identifier type: userId, anonymousId, email, phone, or a custom type')
+  .argument('<value>', 'identifier value')
+  .option('-j, --journey <id>', 'only decisions with a candidate of this journey')
+  .option('-n, --limit <n>', 'decisions to read', (v) => Number(v), 20)
+  .option('--json', 'print JSON')
+  .action(whyCommand);
 
 await program.parseAsync();

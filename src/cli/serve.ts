@@ -5,9 +5,11 @@ import { buildApp } from '../api/app.js';
 import { loadConfig } from '../config.js';
 import { startHub, type Hub } from '../engine/hub.js';
 import { publishJourney, saveJourney } from '../engine/journeys.js';
+import { deployPolicy } from '../engine/policies.js';
 import { bootstrapKeys, DEFAULT_WORKSPACE } from '../engine/keys.js';
 import { loadJourneyDir } from './journey-files.js';
 import { importFile } from './import.js';
+import { readPolicy } from './policy.js';
 
 interface ServeOptions {
   port?: number;
@@ -19,6 +21,7 @@ interface ServeOptions {
 
 export const DEMO_FILE = fileURLToPath(new URL('../../examples/demo/events.jsonl', import.meta.url));
 export const DEMO_JOURNEYS = fileURLToPath(new URL('../../examples/journeys', import.meta.url));
+export const DEMO_POLICY = fileURLToPath(new URL('../../examples/policy/contact-policy.yaml', import.meta.url));
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   const config = loadConfig({ port: opts.port, host: opts.host, dataDir: opts.data, config: opts.config }, process.env);
@@ -34,6 +37,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     if (keys.adminKey) console.log(`  admin key (Authorization: Bearer):       ${keys.adminKey}\n`);
   }
   if (opts.demo && (await hub.store.log.head()) === 0 && existsSync(DEMO_FILE)) {
+    const policy = readPolicy(DEMO_POLICY);
+    if (policy) await deployPolicy(hub, DEFAULT_WORKSPACE, policy);
     const journeys = await deployDemoJourneys(hub);
     const loaded = await importFile(hub, DEMO_FILE, { skipInvalid: false, quiet: true });
     await hub.processor.processed(await hub.store.log.head());
@@ -70,10 +75,14 @@ Ada browsed anonymously on two devices; identity resolution joined everything in
   npx xhub profile email ada@example.com --data ${dataDir}
   curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/profiles/by/email/ada@example.com
 
-Published the example journeys (examples/journeys): ${journeys.join(', ')}.
+Published the example journeys (examples/journeys): ${journeys.join(', ')}, under the example
+contact policy (examples/policy/contact-policy.yaml: opt-in for marketing, caps, quiet hours).
 The two orders (early November) entered "post-purchase-review"; their 7-day waits have run out, so
-each review request was proposed (\`Journey Action\` on the timeline):
+each review request went to arbitration. Ada opted in: hers is sent (or deferred to the end of quiet
+hours in Paris); Carol gave no marketing consent: hers is rejected, and the trace says so:
 
+  npx xhub why email ada@example.com --data ${dataDir}
+  npx xhub why email carol@example.com --data ${dataDir}
   curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/journeys/post-purchase-review/stats
   npx xhub journeys diff examples/journeys --data ${dataDir}
 

@@ -8,7 +8,7 @@ import type { EventLog } from '../ports/event-log.js';
 import { isHubSeq, type ProfileReader } from '../ports/profile-reader.js';
 import type { StateStore } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
-import { journeyWork, type JourneyWorkOptions } from './journey-work.js';
+import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
 
 export const TIMER_CHUNK = 500;
 export const BACKFILL_CHUNK = 500;
@@ -32,7 +32,7 @@ export class AudienceJobs {
   /** Fires one chunk of due audience timers, then one of journey timers; answers whether there were any. */
   async runDue(): Promise<boolean> {
     await this.p.cache.prepare();
-    await this.p.journeys.journeys.prepare();
+    await prepareJourneyWork(this.p.journeys);
     const now = this.p.clock.now();
     const journeys = journeyWork(this.p.journeys, now);
     const audiences = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.p.cache.input(now))), journeys);
@@ -56,7 +56,7 @@ export class AudienceJobs {
     }
     const history = new Map<string, StoredEvent[]>();
     for (const id of ids) history.set(id, await this.history(def.workspaceId, id));
-    await this.p.journeys.journeys.prepare();
+    await prepareJourneyWork(this.p.journeys);
     const now = this.p.clock.now();
     await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))), journeyWork(this.p.journeys, now));
     const processed = def.backfill.processed + ids.length;

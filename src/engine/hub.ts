@@ -5,13 +5,15 @@ import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { AudienceJobs } from './audience-jobs.js';
 import { AudienceDefinitionsCache } from './audiences.js';
+import { ContentCatalogue } from './catalogue.js';
 import { Ingestor } from './ingest.js';
 import { JourneyCache } from './journeys.js';
-import { proposeAll } from '../core/journeys/candidate.js';
 import { DEFAULT_WORKSPACE, KeyResolver } from './keys.js';
 import { Metrics } from './metrics.js';
 import { OriginGate } from './origins.js';
+import { PolicyCache } from './policies.js';
 import { Processor } from './processor.js';
+import { Retention } from './retention.js';
 
 /** One running hub: store, ingestion, processing and what the API needs of them. */
 export interface Hub {
@@ -26,6 +28,10 @@ export interface Hub {
   readonly audienceDefinitions: AudienceDefinitionsCache;
   /** Published journeys as processing runs them; invalidate after a change. */
   readonly journeys: JourneyCache;
+  /** Contact policies in force; invalidate after a deploy. */
+  readonly policies: PolicyCache;
+  /** The content catalogue per workspace, as decisions read it; its writes go through it. */
+  readonly content: ContentCatalogue;
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newMessageId: () => string;
@@ -39,7 +45,8 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   const metrics = new Metrics(() => lag.of());
   const audienceDefinitions = new AudienceDefinitionsCache(store.definitions, store.context);
   const journeyCache = new JourneyCache(store.journeys);
-  const journeys = { journeys: journeyCache, audiences: audienceDefinitions, arbiter: proposeAll, traitStrategies: config.traitStrategies };
+  const policies = new PolicyCache(store.policies);
+  const journeys = { journeys: journeyCache, audiences: audienceDefinitions, policies, traitStrategies: config.traitStrategies };
   const jobs = new AudienceJobs({
     state: store.state, log: store.log, reader: store.reader, audiences: store.audiences, definitions: store.definitions,
     cache: audienceDefinitions, clock, journeys,
@@ -50,6 +57,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
     batchSize: config.batchSize,
     idleCheckMs: 1000,
     journeys,
+    retention: new Retention(store.workspaces, store.ledger, policies),
     onBatch: (n) => metrics.processed.inc(n),
     onError: (e) => log.error({ err: e }, 'processing failed; retrying'),
   });
@@ -63,7 +71,8 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   });
   await proc.start();
   return {
-    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions, journeys: journeyCache,
+    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions, journeys: journeyCache, policies,
+    content: new ContentCatalogue(store.content),
     keys: new KeyResolver(store.workspaces),
     origins: new OriginGate(store.workspaces),
     newMessageId: () => `hub-${randomUUID()}`,

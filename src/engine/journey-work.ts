@@ -1,19 +1,27 @@
+import type { ContactFacts } from '../core/arbitration/decision.js';
 import type { HubEvent } from '../core/events/event.js';
 import { journeyStep, type JourneyProfileInput } from '../core/journeys/batch.js';
-import type { Arbiter } from '../core/journeys/candidate.js';
 import type { JourneyEvent } from '../core/journeys/state.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
 import { byTime } from '../core/segments/audience.js';
 import { conditionFacts, factEvent } from '../core/segments/batch.js';
 import type { JourneyInputs, JourneyWork } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
+import { newId } from './ids.js';
 import type { JourneyCache } from './journeys.js';
+import type { PolicyCache } from './policies.js';
 
 export interface JourneyWorkOptions {
   readonly journeys: JourneyCache;
   readonly audiences: AudienceDefinitionsCache;
-  readonly arbiter: Arbiter;
+  readonly policies: PolicyCache;
   readonly traitStrategies: TraitStrategies;
+}
+
+/** Loads what the journey step reads synchronously (published journeys, contact policies) if a change invalidated it. */
+export async function prepareJourneyWork(o: JourneyWorkOptions): Promise<void> {
+  await o.journeys.prepare();
+  await o.policies.prepare();
 }
 
 /**
@@ -22,7 +30,8 @@ export interface JourneyWorkOptions {
  */
 export function journeyWork(o: JourneyWorkOptions, now: number, events?: ReadonlyMap<number, HubEvent>): JourneyWork | undefined {
   if (!o.journeys.any) return undefined;
-  return (inputs) => {
+  const horizon = o.policies.horizon;
+  return { ...(horizon > 0 ? { ledger: { since: now - horizon, now } } : {}), run: (inputs) => {
     const profiles = inputs.profiles.filter((p) => o.journeys.of(p.workspaceId).byId.size > 0);
     if (profiles.length === 0) return undefined;
     const happened = eventsByProfile(inputs, events);
@@ -36,12 +45,18 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
         events: (happened.get(p.id) ?? []).sort(byTime),
         stored: inputs.journeys.get(p.id) ?? new Map(),
         mergedIn: (inputs.identity?.merges ?? []).filter((m) => m.winnerId === p.id).flatMap((m) => inputs.journeys.get(m.loserId) ?? []),
+        contact: inputs.contacts.get(p.id) ?? NO_CONTACTS,
       };
     });
-    const out = journeyStep({ profiles: input, journeys: (ws) => o.journeys.of(ws), arbiter: o.arbiter, traitStrategies: o.traitStrategies, now });
+    const out = journeyStep({
+      profiles: input, journeys: (ws) => o.journeys.of(ws), policy: (ws) => o.policies.of(ws), newDecisionId: () => newId('dec', now),
+      traitStrategies: o.traitStrategies, now,
+    });
     return out.states.length + out.hubEvents.length + out.profiles.length > 0 ? out : undefined;
-  };
+  } };
 }
+
+const NO_CONTACTS: ContactFacts = { ledger: [], suppressed: new Set() };
 
 /** The batch's events and the audience step's `Segment Entered` / `Segment Exited`, per profile. */
 function eventsByProfile(inputs: JourneyInputs, events: ReadonlyMap<number, HubEvent> | undefined): Map<string, JourneyEvent[]> {

@@ -8,8 +8,10 @@ import type { EventLog } from '../ports/event-log.js';
 import type { StateStore } from '../ports/state-store.js';
 import type { AudienceJobs } from './audience-jobs.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
+import { engagementWork } from './engagement-work.js';
 import { newId } from './ids.js';
-import { journeyWork, type JourneyWorkOptions } from './journey-work.js';
+import type { Retention } from './retention.js';
+import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
 
 export interface ProcessorOptions {
   readonly rules: IdentityRules;
@@ -22,6 +24,8 @@ export interface ProcessorOptions {
   readonly onError?: (error: unknown) => void;
   /** Journeys run after audiences in the same unit of work. */
   readonly journeys: JourneyWorkOptions;
+  /** Expires old decision traces and ledger entries (hourly, when the log is caught up). */
+  readonly retention?: Retention;
 }
 
 /**
@@ -128,6 +132,7 @@ export class Processor {
         if (this.cursor < this.head) worked = (await this.step()) || worked;
         worked = (await this.jobs.runDue()) || worked;
         if (this.cursor >= this.head) worked = (await this.jobs.backfillChunk()) || worked;
+        if (this.cursor >= this.head) await this.opts.retention?.runDue(this.clock.now());
       } catch (e) {
         this.opts.onError?.(e);
         this.cursor = await this.state.cursor();
@@ -147,7 +152,7 @@ export class Processor {
       return false;
     }
     await this.definitions.prepare();
-    await this.opts.journeys.journeys.prepare();
+    await prepareJourneyWork(this.opts.journeys);
     const now = this.clock.now();
     const bySeq = new Map<number, HubEvent>(events.map((e) => [e.seq, e.event]));
     await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), {
@@ -159,6 +164,7 @@ export class Processor {
         return o;
       },
       journeys: journeyWork(this.opts.journeys, now, bySeq),
+      engagement: engagementWork(bySeq),
     });
     this.cursor = last.seq;
     this.opts.onBatch?.(events.length, this.cursor);

@@ -2,6 +2,7 @@ import type { BatchNeeds, BatchOutcome, IdentitySnapshot } from '../core/identit
 import type { ProfileState } from '../core/profiles/profile.js';
 import type { AudienceOutcome, AudienceRecord } from '../core/segments/batch.js';
 import type { JourneyOutcome, StoredJourneyState } from '../core/journeys/batch.js';
+import type { ContactFacts, EngagementWrite } from '../core/arbitration/decision.js';
 
 /** Thrown when another processor moved the cursor first; the batch was not applied. Retry reads again. */
 export class CursorConflict extends Error {
@@ -19,6 +20,8 @@ export interface BatchWork {
   audience(identity: BatchOutcome, stored: ReadonlyMap<string, AudienceRecord>): AudienceOutcome | undefined;
   /** Absent when no journey is published. */
   readonly journeys?: JourneyWork;
+  /** Engagement counts from the batch's receipts; absent when it has none. */
+  readonly engagement?: (identity: BatchOutcome) => readonly EngagementWrite[];
 }
 
 /** What the journey step of a unit of work gets: live profiles, what happened to them in it, their stored states. */
@@ -32,9 +35,15 @@ export interface JourneyInputs {
   readonly audiences: ReadonlyMap<string, AudienceRecord>;
   /** Stored journey states: profile → journey → state and timer (also of profiles merged away in this step). */
   readonly journeys: ReadonlyMap<string, ReadonlyMap<string, StoredJourneyState>>;
+  /** What arbitration reads of each live profile's contacts, read in the same transaction (so caps hold exactly). */
+  readonly contacts: ReadonlyMap<string, ContactFacts>;
 }
 
-export type JourneyWork = (inputs: JourneyInputs) => JourneyOutcome | undefined;
+/** The journey step of a unit of work: `run` gets its inputs; the ledger is read from `ledger.since`, without reservations expired by `ledger.now`. */
+export interface JourneyWork {
+  readonly ledger?: { readonly since: number; readonly now: number };
+  run(inputs: JourneyInputs): JourneyOutcome | undefined;
+}
 
 export type AudienceWork = (profiles: readonly ProfileState[], stored: ReadonlyMap<string, AudienceRecord>) => AudienceOutcome;
 

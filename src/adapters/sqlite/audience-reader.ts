@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { AudienceState } from '../../core/segments/audience.js';
 import type { AudienceReader } from '../../ports/audience-reader.js';
 
 export class SqliteAudienceReader implements AudienceReader {
@@ -7,6 +8,7 @@ export class SqliteAudienceReader implements AudienceReader {
   constructor(db: Database.Database) {
     this.s = {
       members: db.prepare('SELECT profile_id AS profileId, since FROM segment_members WHERE segment_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?'),
+      audience: db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck(),
       count: db.prepare('SELECT count(*) FROM segment_members WHERE segment_id = ?').pluck(),
       segmentsOf: db.prepare('SELECT segment_id AS segmentId, since FROM segment_members WHERE profile_id = ? ORDER BY segment_id'),
       profileIds: db.prepare('SELECT id FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?').pluck(),
@@ -25,6 +27,11 @@ export class SqliteAudienceReader implements AudienceReader {
 
   segmentsOf(profileId: string): Promise<readonly { segmentId: string; since: number }[]> {
     return Promise.resolve(this.s.segmentsOf.all(profileId) as { segmentId: string; since: number }[]);
+  }
+
+  audienceOf(profileId: string): Promise<AudienceState | undefined> {
+    const raw = this.s.audience.get(profileId) as string | undefined;
+    return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as AudienceState));
   }
 
   profileIds(workspaceId: string, limit: number, after = ''): Promise<readonly string[]> {

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudienceReader } from '../../ports/audience-reader.js';
+import type { ContentStore } from '../../ports/content.js';
 import type { ContextStore } from '../../ports/context.js';
+import type { ContactLedger, DecisionReader, PolicyStore, SuppressionStore } from '../../ports/decisions.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { IdempotencyStore } from '../../ports/idempotency.js';
@@ -11,15 +13,20 @@ import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
 import { SqliteAudienceReader } from './audience-reader.js';
 import { startCheckpointer } from './checkpointer.js';
+import { SqliteContent } from './content.js';
 import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
+import { SqliteDecisionReader } from './decision-reader.js';
+import { SqliteContactLedger } from './decisions.js';
 import { SqliteDefinitions } from './definitions.js';
 import { SqliteEventLog } from './event-log.js';
 import { SqliteIdempotency } from './idempotency.js';
 import { SqliteJourneys } from './journeys.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
+import { SqlitePolicies } from './policies.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
+import { SqliteSuppressions } from './suppressions.js';
 import { SqliteWorkspaces } from './workspaces.js';
 
 export interface Store {
@@ -32,6 +39,11 @@ export interface Store {
   readonly context: ContextStore;
   readonly journeys: JourneyStore;
   readonly idempotency: IdempotencyStore;
+  readonly policies: PolicyStore;
+  readonly decisions: DecisionReader;
+  readonly ledger: ContactLedger;
+  readonly suppressions: SuppressionStore;
+  readonly content: ContentStore;
   close(): Promise<void>;
 }
 
@@ -59,6 +71,11 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     context: new SqliteContext(stateDb),
     journeys: new SqliteJourneys(stateDb),
     idempotency: new SqliteIdempotency(stateDb),
+    policies: new SqlitePolicies(stateDb),
+    decisions: new SqliteDecisionReader(readDb),
+    ledger: new SqliteContactLedger(stateDb),
+    suppressions: new SqliteSuppressions(stateDb),
+    content: new SqliteContent(stateDb),
     close: async () => {
       await checkpointer.stop();
       await log.close();

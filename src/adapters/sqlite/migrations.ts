@@ -95,4 +95,36 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
   // 7: when a journey was last resumed: timers held by a pause fire as of then, not back-dated into the pause.
   `ALTER TABLE journeys ADD COLUMN resumed_at INTEGER;`,
+  // 8: central decisions. Contact policies (versioned per workspace); the contact ledger (what was sent,
+  // shown or is reserved, per profile, in time order: what caps, cool-downs and conflict groups count);
+  // decision traces (every candidate of every decision, why it won or lost); engagement per profile,
+  // channel and local hour (best channel, send time); suppression lists; the content catalogue.
+  `CREATE TABLE policies (
+     workspace_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, version)) WITHOUT ROWID;
+   CREATE TABLE contacts (
+     profile_id TEXT NOT NULL, at INTEGER NOT NULL, candidate_id TEXT NOT NULL, workspace_id TEXT NOT NULL,
+     channel TEXT NOT NULL, purpose TEXT NOT NULL, journey_id TEXT NOT NULL, item_id TEXT, decision_id TEXT NOT NULL,
+     status TEXT NOT NULL, expires_at INTEGER,
+     PRIMARY KEY (profile_id, at, candidate_id)) WITHOUT ROWID;
+   CREATE INDEX contacts_decision ON contacts (decision_id);
+   CREATE INDEX contacts_at ON contacts (at);
+   CREATE INDEX contacts_reserved ON contacts (expires_at) WHERE status = 'reserved';
+   CREATE TABLE decisions (
+     id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, at INTEGER NOT NULL, source TEXT NOT NULL,
+     policy_version INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+   CREATE INDEX decisions_profile ON decisions (profile_id, at, id);
+   CREATE INDEX decisions_at ON decisions (at);
+   CREATE TABLE engagement (
+     profile_id TEXT NOT NULL, channel TEXT NOT NULL, hour INTEGER NOT NULL, workspace_id TEXT NOT NULL,
+     delivered INTEGER NOT NULL, engaged INTEGER NOT NULL,
+     PRIMARY KEY (profile_id, channel, hour)) WITHOUT ROWID;
+   CREATE TABLE suppressions (
+     workspace_id TEXT NOT NULL, channel TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, address, channel)) WITHOUT ROWID;
+   CREATE TABLE content_items (
+     workspace_id TEXT NOT NULL, id TEXT NOT NULL, placement TEXT NOT NULL, body TEXT NOT NULL,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
+   CREATE INDEX content_items_placement ON content_items (workspace_id, placement);`,
 ];

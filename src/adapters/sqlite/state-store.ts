@@ -3,8 +3,9 @@ import type { Identifier } from '../../core/identity/identifier.js';
 import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot, type TimelineEntry } from '../../core/identity/snapshot.js';
 import { groupKey, type GroupState, type ProfileState } from '../../core/profiles/profile.js';
 import type { JourneyOutcome } from '../../core/journeys/batch.js';
-import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWork, type JourneyWork, type StateStore } from '../../ports/state-store.js';
+import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWork, type JourneyInputs, type JourneyWork, type StateStore } from '../../ports/state-store.js';
 import { SqliteAudiences } from './audience-store.js';
+import { SqliteDecisionWrites } from './decisions.js';
 import { SqliteJourneyStates } from './journey-states.js';
 
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
@@ -26,6 +27,7 @@ export class SqliteStateStore implements StateStore {
   private readonly journeyUnit;
   private readonly audiences: SqliteAudiences;
   private readonly journeyStates: SqliteJourneyStates;
+  private readonly decisions: SqliteDecisionWrites;
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
   private loaded = new Map<string, Loaded>();
 
@@ -33,6 +35,7 @@ export class SqliteStateStore implements StateStore {
     this.s = statements(db);
     this.audiences = new SqliteAudiences(db);
     this.journeyStates = new SqliteJourneyStates(db);
+    this.decisions = new SqliteDecisionWrites(db);
     this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
@@ -42,8 +45,9 @@ export class SqliteStateStore implements StateStore {
         const audience = work.audience(identity, audiences);
         const live = identity.profiles.filter((p) => p.mergedInto === undefined);
         // Merged-away profiles' states too: the survivor takes them over in this step.
-        const journeys = work.journeys && live.length > 0 ? work.journeys({ profiles: live, identity, audience, audiences, journeys: this.journeyStates.load(identity.profiles.map((p) => p.id)) }) : undefined;
+        const journeys = work.journeys && live.length > 0 ? this.runJourneys(work.journeys, { profiles: live, identity, audience, audiences }, identity.profiles.map((p) => p.id)) : undefined;
         this.write(identity);
+        if (work.engagement) this.decisions.engage(work.engagement(identity));
         if (audience) this.audiences.write(audience);
         if (journeys) this.writeJourneys(journeys);
       } finally {
@@ -57,7 +61,7 @@ export class SqliteStateStore implements StateStore {
       if (profiles.length > 0) {
         const audiences = this.audiences.load(ids);
         const audience = work(profiles, audiences);
-        const journeys = journeyWork?.({ profiles, audience, audiences, journeys: this.journeyStates.load(profiles.map((p) => p.id)) });
+        const journeys = journeyWork && this.runJourneys(journeyWork, { profiles, audience, audiences });
         this.audiences.write(audience);
         if (journeys) this.writeJourneys(journeys);
       }
@@ -69,7 +73,7 @@ export class SqliteStateStore implements StateStore {
     this.journeyUnit = db.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
       const ids = this.journeyStates.dueProfiles(dueBy, limit);
       const profiles = this.liveProfiles(ids);
-      const journeys = work({ profiles, audiences: this.audiences.load(ids), journeys: this.journeyStates.load(ids) });
+      const journeys = this.runJourneys(work, { profiles, audiences: this.audiences.load(ids) });
       if (journeys) this.writeJourneys(journeys);
       const live = new Set(profiles.map((p) => p.id));
       // States left behind by a profile merged away (or gone) must not stay due forever.
@@ -82,9 +86,15 @@ export class SqliteStateStore implements StateStore {
     return ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
-  /** Journey states, records and stats; profiles an `update` step changed, with their audience due for a re-check. */
+  /** Runs a journey step on its stored inputs: states (of `ids`: the profiles and those merged into them), contacts. */
+  private runJourneys(work: JourneyWork, inputs: Omit<JourneyInputs, 'journeys' | 'contacts'>, ids = inputs.profiles.map((p) => p.id)): JourneyOutcome | undefined {
+    return work.run({ ...inputs, journeys: this.journeyStates.load(ids), contacts: this.decisions.contacts(inputs.profiles, work.ledger) });
+  }
+
+  /** Journey states, records and stats, decisions and the contacts they sent; profiles an `update` step changed, with their audience due for a re-check. */
   private writeJourneys(o: JourneyOutcome): void {
     this.journeyStates.write(o);
+    this.decisions.write(o.decisions, o.contacts);
     for (const p of o.profiles) {
       this.s.upsertProfile.run(profileToRow(p));
       this.s.recheckAudience.run(p.updatedAt, p.updatedAt, p.id);
@@ -156,6 +166,7 @@ export class SqliteStateStore implements StateStore {
       s.redirectMerged.run(m.winnerId, m.loserId);
       s.insertMerge.run(m.workspaceId, m.winnerId, m.loserId, m.messageId, m.via.type, m.via.value, m.at);
       this.journeyStates.merged(m.winnerId, m.loserId);
+      this.decisions.merged(m.winnerId, m.loserId);
     }
     for (const l of o.links) s.link.run(l.workspaceId, l.identifier.type, l.identifier.value, l.profileId);
     this.writeTimeline(o.timeline);

@@ -17,6 +17,7 @@ export class SqliteWorkspaces implements Workspaces {
 
   constructor(db: Database.Database) {
     this.s = {
+      ids: db.prepare('SELECT id FROM workspaces ORDER BY id').pluck(),
       ensure: db.prepare('INSERT OR IGNORE INTO workspaces (id, name, created_at) VALUES (?, ?, ?)'),
       addKey: db.prepare('INSERT OR IGNORE INTO api_keys (hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)'),
       hasKeys: db.prepare('SELECT 1 FROM api_keys WHERE kind = ? LIMIT 1').pluck(),
@@ -25,6 +26,10 @@ export class SqliteWorkspaces implements Workspaces {
       updateSettings: db.prepare('UPDATE workspaces SET settings = ? WHERE id = ?'),
       allSettings: db.prepare('SELECT settings FROM workspaces').pluck(),
     };
+  }
+
+  ids(): Promise<readonly string[]> {
+    return Promise.resolve(this.s.ids.all() as string[]);
   }
 
   ensureWorkspace(id: string, name: string): Promise<void> {

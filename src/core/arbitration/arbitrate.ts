@@ -1,7 +1,10 @@
 import { durationMs } from '../conditions/compare.js';
 import { evaluate } from '../conditions/evaluate.js';
+import { isTimeZone } from '../conditions/time.js';
 import type { Candidate, CandidateOutcome } from '../journeys/candidate.js';
 import type { Channel, Purpose } from '../journeys/definition.js';
+import { allowedChannels, channelOrder, sendTimeDeferral, type ChannelChoice } from './channels.js';
+import type { EngagementByChannel } from './engagement.js';
 import type { Cap, ContactPolicy } from './policy.js';
 
 /** A contact sent (or reserved by a decision): what caps, cool-downs and conflict groups count. */
@@ -11,6 +14,8 @@ export interface LedgerEntry {
   readonly purpose: Purpose;
   readonly journeyId: string;
   readonly candidateId: string;
+  /** The catalogue item, for contacts made by the decision API. */
+  readonly item?: string;
 }
 
 /** What arbitration reads of the profile. */
@@ -21,6 +26,8 @@ export interface ArbitrationProfile {
   readonly timezone?: string;
   /** Channels on which the profile's address is suppressed (`*`: every channel). */
   readonly suppressed: ReadonlySet<string>;
+  /** The profile's history per channel (from receipts): orders the channels a candidate allows, and picks its send time. */
+  readonly engagement?: EngagementByChannel;
 }
 
 export interface Ranking {
@@ -31,10 +38,19 @@ export interface Ranking {
   readonly score: number;
 }
 
+/** One channel tried for a candidate: its history, and the rule that refused it (none: the one chosen). */
+export interface ChannelTrace extends ChannelChoice {
+  readonly refusal?: string;
+}
+
 /** Why one candidate was sent, deferred or rejected: the rule that decided, its numbers, and the ranking inputs. */
 export interface CandidateTrace {
   readonly candidateId: string;
   readonly outcome: 'sent' | 'deferred' | 'rejected';
+  /** The channel sent on or decided on (a refused candidate: the first channel tried). Absent from traces stored before channels were chosen. */
+  readonly channel?: Channel;
+  /** With alternatives: the channels tried, in order, up to the one chosen. */
+  readonly channels?: readonly ChannelTrace[];
   readonly rule?: string;
   readonly detail?: Readonly<Record<string, unknown>>;
   readonly ranking: Ranking;
@@ -49,41 +65,78 @@ export interface Decision {
 
 type Verdict = { readonly rule: string; readonly detail?: Readonly<Record<string, unknown>>; readonly until?: number };
 
+/** What one decision reads and writes as it goes through the candidates. */
+interface Round {
+  readonly profile: ArbitrationProfile;
+  readonly policy: ContactPolicy;
+  /** The ledger and what this decision has reserved so far. */
+  readonly book: LedgerEntry[];
+  readonly reserved: LedgerEntry[];
+  readonly now: number;
+}
+
 /**
  * The central decision for one profile: `(profile, candidates, policy, ledger, now) → decision`. Pure.
- * Candidates are ranked by priority × propensity × value (ties by id) and taken in that order; each
- * goes through consent, suppression, conflict groups, caps, cool-down and quiet hours (in that order,
- * the first that refuses is recorded), then the channel's slots. Each one sent counts at once towards
- * the caps of the next, so caps hold exactly within a decision as across decisions.
+ * Candidates are ranked by priority × propensity × value (ties by id) and taken in that order. Each
+ * tries its channels (best engagement first, see `channelOrder`); on each it goes through consent,
+ * suppression, conflict groups, caps, item caps, cool-down and quiet hours (in that order, the first
+ * that refuses is recorded), then the channel's slots; it goes on the first channel that passes (at
+ * its best send time, when asked), else the first channel's refusal is recorded. Each one sent counts
+ * at once towards the caps of the next, so caps hold exactly within a decision as across decisions.
  */
 export function arbitrate(profile: ArbitrationProfile, candidates: readonly Candidate[], policy: ContactPolicy, ledger: readonly LedgerEntry[], now: number): Decision {
   const ranked = candidates.map((c) => ({ c, ranking: rankingOf(c, profile, policy) }));
   ranked.sort((a, b) => b.ranking.score - a.ranking.score || (a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0));
-  const book = [...ledger];
-  const reserved: LedgerEntry[] = [];
-  const outcomes = new Map<string, CandidateOutcome>();
-  const traces = new Map<string, CandidateTrace>();
-  for (const { c, ranking } of ranked) {
-    const v = firstRefusal(c, profile, policy, book, reserved, now);
-    if (v === undefined) {
-      const entry: LedgerEntry = { at: now, channel: c.channel, purpose: c.purpose, journeyId: c.journeyId, candidateId: c.id };
-      book.push(entry);
-      reserved.push(entry);
-      outcomes.set(c.id, { candidateId: c.id, outcome: 'sent' });
-      traces.set(c.id, { candidateId: c.id, outcome: 'sent', ranking });
-    } else if (v.until !== undefined) {
-      outcomes.set(c.id, { candidateId: c.id, outcome: 'deferred', until: v.until, rule: v.rule });
-      traces.set(c.id, { candidateId: c.id, outcome: 'deferred', rule: v.rule, detail: { ...v.detail, until: v.until }, ranking });
-    } else {
-      outcomes.set(c.id, { candidateId: c.id, outcome: 'rejected', rule: v.rule });
-      traces.set(c.id, { candidateId: c.id, outcome: 'rejected', rule: v.rule, ...(v.detail ? { detail: v.detail } : {}), ranking });
-    }
-  }
-  return {
-    outcomes: candidates.map((c) => outcomes.get(c.id) as CandidateOutcome),
-    traces: candidates.map((c) => traces.get(c.id) as CandidateTrace),
-    reserved,
+  const round: Round = { profile, policy, book: [...ledger], reserved: [], now };
+  const decided = new Map<string, { outcome: CandidateOutcome; trace: CandidateTrace }>();
+  for (const { c, ranking } of ranked) decided.set(c.id, decide(c, ranking, round));
+  const of = (c: Candidate) => decided.get(c.id) as { outcome: CandidateOutcome; trace: CandidateTrace };
+  return { outcomes: candidates.map((c) => of(c).outcome), traces: candidates.map((c) => of(c).trace), reserved: round.reserved };
+}
+
+/** One candidate: its channel, then sent (reserved in the round), deferred or rejected. */
+function decide(c: Candidate, ranking: Ranking, round: Round): { outcome: CandidateOutcome; trace: CandidateTrace } {
+  const tried = tryChannels(c, round);
+  const first = tried[0] as Tried;
+  const chosen = tried.find((t) => t.verdict === undefined);
+  const channel = (chosen ?? first).channel;
+  const v = chosen ? sendTime(c, channel, round) : first.verdict;
+  const base = {
+    candidateId: c.id, channel, ranking,
+    ...(allowedChannels(c).length > 1 ? { channels: tried.map(({ verdict, ...t }) => ({ ...t, ...(verdict ? { refusal: verdict.rule } : {}) })) } : {}),
   };
+  if (v === undefined) {
+    const entry: LedgerEntry = { at: round.now, channel, purpose: c.purpose, journeyId: c.journeyId, candidateId: c.id, ...(c.item ? { item: c.item.id } : {}) };
+    round.book.push(entry);
+    round.reserved.push(entry);
+    return { outcome: { candidateId: c.id, outcome: 'sent', channel }, trace: { ...base, outcome: 'sent' } };
+  }
+  if (v.until !== undefined) {
+    return { outcome: { candidateId: c.id, outcome: 'deferred', until: v.until, rule: v.rule }, trace: { ...base, outcome: 'deferred', rule: v.rule, detail: { ...v.detail, until: v.until } } };
+  }
+  return { outcome: { candidateId: c.id, outcome: 'rejected', rule: v.rule }, trace: { ...base, outcome: 'rejected', rule: v.rule, ...(v.detail ? { detail: v.detail } : {}) } };
+}
+
+/** A channel tried, with the rule that refused it. */
+type Tried = ChannelChoice & { readonly verdict?: Verdict };
+
+/** The candidate's channels in the order tried, each with its refusal, up to the first that passes (never empty). */
+function tryChannels(c: Candidate, round: Round): Tried[] {
+  const tried: Tried[] = [];
+  for (const choice of channelOrder(c, round.profile.engagement)) {
+    const verdict = firstRefusal({ ...c, channel: choice.channel }, round);
+    tried.push(verdict ? { ...choice, verdict } : choice);
+    if (!verdict) break;
+  }
+  return tried;
+}
+
+/** Checked once a channel passes: a deferral to the profile's best hour on it, not a refusal. */
+function sendTime(c: Candidate, channel: Channel, round: Round): Verdict | undefined {
+  const tz = round.profile.timezone;
+  const timezone = tz !== undefined && isTimeZone(tz) ? tz : 'UTC';
+  const d = sendTimeDeferral(c, round.profile.engagement?.[channel], timezone, round.now);
+  return d && { rule: 'sendTime', detail: { hour: d.hour, timezone }, until: d.until };
 }
 
 function rankingOf(c: Candidate, profile: ArbitrationProfile, policy: ContactPolicy): Ranking {
@@ -98,8 +151,10 @@ function rankingOf(c: Candidate, profile: ArbitrationProfile, policy: ContactPol
 
 const applies = (purposes: readonly Purpose[], c: Candidate): boolean => purposes.includes(c.purpose);
 
-function firstRefusal(c: Candidate, p: ArbitrationProfile, policy: ContactPolicy, book: readonly LedgerEntry[], reserved: readonly LedgerEntry[], now: number): Verdict | undefined {
-  return consent(c, p, policy) ?? suppression(c, p) ?? conflict(c, policy, book, now) ?? caps(c, policy, book, now) ?? cooldown(c, policy, book, now) ?? quietHours(c, p, policy, now) ?? slots(c, policy, reserved);
+/** The first rule that refuses the candidate on its channel (the channel tried), if any. */
+function firstRefusal(c: Candidate, round: Round): Verdict | undefined {
+  const { profile: p, policy, book, reserved, now } = round;
+  return consent(c, p, policy) ?? suppression(c, p) ?? conflict(c, policy, book, now) ?? caps(c, policy, book, now) ?? itemCaps(c, book, now) ?? cooldown(c, policy, book, now) ?? quietHours(c, p, policy, now) ?? slots(c, policy, reserved);
 }
 
 function consent(c: Candidate, p: ArbitrationProfile, policy: ContactPolicy): Verdict | undefined {
@@ -133,6 +188,18 @@ function caps(c: Candidate, policy: ContactPolicy, book: readonly LedgerEntry[],
     const since = now - durationMs(cap.window);
     const count = book.filter((e) => e.at > since && counts(cap, policy, e)).length;
     if (count >= cap.limit) return { rule: `cap:${cap.id}`, detail: { count, limit: cap.limit, window: cap.window } };
+  }
+  return undefined;
+}
+
+/** A catalogue item's own caps: contacts of the same item in each window. */
+function itemCaps(c: Candidate, book: readonly LedgerEntry[], now: number): Verdict | undefined {
+  if (!c.item) return undefined;
+  const { id, caps: itemCaps } = c.item;
+  for (const cap of itemCaps) {
+    const since = now - durationMs(cap.window);
+    const count = book.filter((e) => e.at > since && e.item === id).length;
+    if (count >= cap.limit) return { rule: `cap:item:${id}`, detail: { count, limit: cap.limit, window: cap.window } };
   }
   return undefined;
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { Duration } from '../conditions/schema.js';
+import { zodErrors } from '../events/validate.js';
 import { Channel, Purpose } from '../journeys/definition.js';
+import { err, ok, type FieldError, type Result } from '../result.js';
 
 const Clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
 const Id = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _.:-');
@@ -37,5 +39,26 @@ export const ContactPolicy = z.strictObject({
   slots: z.partialRecord(Channel, z.number().int().min(0).max(100)).default({}),
   /** The score whose value is the propensity in the ranking (default 1 when absent). */
   propensityScore: z.string().min(1).max(256).optional(),
+  /** How long decision traces are kept (default 90 days). */
+  retention: Duration.default({ amount: 90, unit: 'days' }),
+  /** How long a decision API answer holds its items' contacts until the app reports them shown (default 30 minutes). */
+  reservation: Duration.default({ amount: 30, unit: 'minutes' }),
 });
 export type ContactPolicy = z.infer<typeof ContactPolicy>;
+
+/** Validates a contact policy: the API's and the CLI's one check. */
+export function validatePolicy(input: unknown): Result<ContactPolicy, FieldError[]> {
+  const r = ContactPolicy.safeParse(input);
+  if (!r.success) return err(zodErrors(r.error, ''));
+  const ids = new Set<string>();
+  const errors: FieldError[] = [];
+  r.data.caps.forEach((c, i) => {
+    if (ids.has(c.id)) errors.push({ path: `caps[${i}].id`, message: `cap "${c.id}" is defined twice` });
+    ids.add(c.id);
+    if (c.conflictGroup !== undefined && !r.data.conflictGroups.some((g) => g.id === c.conflictGroup)) {
+      errors.push({ path: `caps[${i}].conflictGroup`, message: `names unknown conflict group "${c.conflictGroup}"` });
+    }
+  });
+  return errors.length > 0 ? err(errors) : ok(r.data);
+}
+

@@ -2,7 +2,9 @@ import type { ConditionFacts } from '../conditions/evaluate.js';
 import type { ProfileState } from '../profiles/profile.js';
 import type { TraitStrategies } from '../profiles/traits.js';
 import type { HubTimelineEvent } from '../segments/batch.js';
-import type { Arbiter, Candidate, CandidateOutcome } from './candidate.js';
+import { arbitrate, type LedgerEntry } from '../arbitration/arbitrate.js';
+import type { ContactFacts, ContactWrite, DecisionRecord, PolicyVersion } from '../arbitration/decision.js';
+import type { Candidate, CandidateOutcome } from './candidate.js';
 import { dueOf, transition } from './machine.js';
 import type { JourneyCommand, JourneyEvent, JourneyInput, JourneyState, RunnableJourney } from './state.js';
 
@@ -22,6 +24,8 @@ export interface JourneyProfileInput {
   readonly stored: ReadonlyMap<string, StoredJourneyState>;
   /** Stored states of profiles merged into this one in this step. */
   readonly mergedIn?: readonly ReadonlyMap<string, StoredJourneyState>[];
+  /** What arbitration reads of the profile's contacts (its ledger, suppressions). */
+  readonly contact: ContactFacts;
 }
 
 export interface StoredJourneyState {
@@ -32,7 +36,11 @@ export interface StoredJourneyState {
 export interface JourneyStepInput {
   readonly profiles: readonly JourneyProfileInput[];
   readonly journeys: (workspaceId: string) => JourneyWorkspace;
-  readonly arbiter: Arbiter;
+  /** The contact policy each workspace's decisions follow. */
+  readonly policy: (workspaceId: string) => PolicyVersion;
+  readonly newDecisionId: () => string;
+  /** The central decision: `arbitrate`, unless a unit test of the step machine scripts the answers. */
+  readonly arbitrate?: typeof arbitrate;
   readonly traitStrategies: TraitStrategies;
   readonly now: number;
 }
@@ -48,7 +56,10 @@ export interface JourneyStateWrite {
 export interface JourneyOutcome {
   readonly states: readonly JourneyStateWrite[];
   readonly hubEvents: readonly HubTimelineEvent[];
-  readonly decisions: readonly { readonly candidate: Candidate; readonly outcome: CandidateOutcome }[];
+  /** Every arbitration of the step, with the trace of each candidate. */
+  readonly decisions: readonly DecisionRecord[];
+  /** The contacts the decisions sent: the ledger entries to write with them. */
+  readonly contacts: readonly ContactWrite[];
   /** Profiles whose traits an `update` step changed. */
   readonly profiles: readonly ProfileState[];
 }
@@ -63,7 +74,7 @@ const MAX_DECISION_ROUNDS = 50;
  * continues on its decision.
  */
 export function journeyStep(input: JourneyStepInput): JourneyOutcome {
-  const out: Outcome = { states: [], hubEvents: [], decisions: [], profiles: [] };
+  const out: Outcome = { states: [], hubEvents: [], decisions: [], contacts: [], profiles: [] };
   for (const p of input.profiles) new ProfileRun(p, input, out).run();
   return out;
 }
@@ -76,6 +87,8 @@ class ProfileRun {
   private readonly states: Map<string, JourneyState>;
   private readonly changed = new Set<string>();
   private pending: Candidate[] = [];
+  /** The profile's ledger, with what this step's decisions sent. */
+  private readonly ledger: LedgerEntry[];
   private profile: ProfileState;
   private facts: ConditionFacts;
 
@@ -88,6 +101,7 @@ class ProfileRun {
     this.states = new Map([...p.stored].map(([id, s]) => [id, s.state]));
     this.profile = p.profile;
     this.facts = p.facts;
+    this.ledger = [...p.contact.ledger];
     for (const other of p.mergedIn ?? []) for (const [id, s] of other) this.adopt(id, s.state);
   }
 
@@ -147,10 +161,19 @@ class ProfileRun {
       const candidates = this.pending.filter((c) => this.states.get(c.journeyId)?.pending?.id === c.id);
       this.pending = [];
       if (candidates.length === 0) return;
-      const outcomes = new Map(this.input.arbiter(this.profile, candidates, this.input.now).map((o) => [o.candidateId, o]));
-      for (const c of candidates) {
-        const outcome = outcomes.get(c.id) ?? { candidateId: c.id, outcome: 'rejected', rule: 'arbitration:unanswered' };
-        this.out.decisions.push({ candidate: c, outcome });
+      const { profile, facts, input } = this;
+      const pv = input.policy(profile.workspaceId);
+      const { suppressed, engagement } = this.p.contact;
+      const arbitrationProfile = { traits: facts.traits, scores: facts.scores, timezone: facts.timezone, suppressed, engagement };
+      const d = (input.arbitrate ?? arbitrate)(arbitrationProfile, candidates, pv.policy, this.ledger, input.now);
+      const decisionId = input.newDecisionId();
+      const decided = candidates.map((candidate, i) => ({ candidate, outcome: { ...(d.outcomes[i] as CandidateOutcome), decisionId }, trace: d.traces[i] as DecisionRecord['candidates'][number]['trace'] }));
+      this.out.decisions.push({ id: decisionId, workspaceId: profile.workspaceId, profileId: profile.id, at: input.now, source: 'journey', policyVersion: pv.version, candidates: decided });
+      for (const e of d.reserved) {
+        this.ledger.push(e);
+        this.out.contacts.push({ ...e, workspaceId: profile.workspaceId, profileId: profile.id, decisionId, status: 'sent' });
+      }
+      for (const { candidate: c, outcome } of decided) {
         const j = this.ws.byId.get(c.journeyId);
         if (j) this.apply(j, { kind: 'decided', outcome, at: c.proposedAt });
       }

@@ -1,5 +1,11 @@
-import type { ProfileState } from '../profiles/profile.js';
+import type { Duration } from '../conditions/schema.js';
 import type { Channel, Purpose } from './definition.js';
+
+/** At most `limit` contacts of one catalogue item per profile in a rolling `window`. */
+export interface ItemCap {
+  readonly limit: number;
+  readonly window: Duration;
+}
 
 /** An action a journey proposes for a profile; arbitration decides whether it goes out. */
 export interface Candidate {
@@ -10,7 +16,13 @@ export interface Candidate {
   readonly journeyId: string;
   readonly version: number;
   readonly stepId: string;
+  /** The first choice of channel; `alternatives` are the others the step allows, in the journey's order. */
   readonly channel: Channel;
+  readonly alternatives?: readonly Channel[];
+  /** Send at the profile's historically best hour when it comes within this many ms (else now). */
+  readonly sendWithin?: number;
+  /** A catalogue item (decision API): its id and its own caps per profile. */
+  readonly item?: { readonly id: string; readonly caps: readonly ItemCap[] };
   readonly contributor?: string;
   readonly template: string;
   readonly purpose: Purpose;
@@ -20,21 +32,12 @@ export interface Candidate {
 }
 
 /**
- * What arbitration answered for one candidate. `proposed`: no arbitration ran (the candidate is
- * recorded and the journey moves on as if sent); `rejected` takes the step's `notSent` edge;
- * `deferred` holds the profile at the action until `until`.
+ * What arbitration answered for one candidate, in the decision `decisionId`: `sent` (on `channel`)
+ * goes on to the step's `next`; `rejected` takes its `notSent` edge; `deferred` holds the profile at
+ * the action until `until`, when it is proposed again.
  */
-export type CandidateOutcome =
-  | { readonly candidateId: string; readonly outcome: 'sent' | 'proposed' }
-  | { readonly candidateId: string; readonly outcome: 'rejected'; readonly rule: string }
-  | { readonly candidateId: string; readonly outcome: 'deferred'; readonly until: number; readonly rule: string };
-
-/**
- * The arbitration port: the candidates one input (an event, or the profile's timers firing) raised
- * across a profile's journeys, decided together, purely, inside the processing step's transaction
- * (so a ledger it reads and writes stays exact); inputs are decided one after another in time order.
- */
-export type Arbiter = (profile: ProfileState, candidates: readonly Candidate[], now: number) => readonly CandidateOutcome[];
-
-/** Until central arbitration exists: every candidate is recorded as proposed. */
-export const proposeAll: Arbiter = (_profile, candidates) => candidates.map((c) => ({ candidateId: c.id, outcome: 'proposed' as const }));
+export type CandidateOutcome = { readonly candidateId: string; readonly decisionId?: string } & (
+  | { readonly outcome: 'sent'; readonly channel?: Channel }
+  | { readonly outcome: 'rejected'; readonly rule: string }
+  | { readonly outcome: 'deferred'; readonly until: number; readonly rule: string }
+);

@@ -83,18 +83,39 @@ const SplitStep = z.strictObject({
   holdout: z.number().int().min(1).max(10_000).optional(),
 });
 
-const ActionStep = z.strictObject({
-  kind: z.literal('action'),
-  channel: Channel,
-  contributor: z.string().min(1).max(128).optional(),
-  template: z.string().min(1).max(256),
-  purpose: Purpose.default('marketing'),
-  priority: z.number().int().min(0).max(100).default(50),
-  value: z.number().finite().min(0).default(1),
-  next,
-  /** Where to go when arbitration does not send it; without one the profile moves on to `next`. */
-  notSent: next.optional(),
-});
+const ActionStep = z
+  .strictObject({
+    kind: z.literal('action'),
+    channel: Channel.optional().describe('the channel (or give channels, not both)'),
+    channels: z
+      .array(Channel)
+      .min(1)
+      .max(5)
+      .refine((cs) => new Set(cs).size === cs.length, { message: 'lists each channel once' })
+      .optional()
+      .describe('the channels allowed, in order of preference: arbitration sends on the one the profile engages with most (or give channel, not both)'),
+    /** Send at the profile's best local hour (most engagements on the channel) when it comes within `within`; else at once. */
+    sendTime: z.strictObject({ within: Duration }).optional().describe("send at the profile's best local hour when it comes within this duration"),
+    contributor: z.string().min(1).max(128).optional(),
+    template: z.string().min(1).max(256),
+    purpose: Purpose.default('marketing'),
+    priority: z.number().int().min(0).max(100).default(50),
+    value: z.number().finite().min(0).default(1),
+    next,
+    /** Where to go when arbitration does not send it; without one the profile moves on to `next`. */
+    notSent: next.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if ((a.channel === undefined) === (a.channels === undefined)) {
+      const both = a.channel !== undefined;
+      ctx.addIssue({ code: 'custom', path: [both ? 'channels' : 'channel'], message: both ? 'give channel or channels, not both' : 'an action needs a channel (or channels)' });
+    }
+  });
+
+/** The channels an action step allows, in its order (the first is its first choice). */
+export function channelsOf(step: { readonly channel?: Channel | undefined; readonly channels?: readonly Channel[] | undefined }): Channel[] {
+  return step.channels ? [...step.channels] : step.channel ? [step.channel] : [];
+}
 
 const UpdateStep = z
   .strictObject({

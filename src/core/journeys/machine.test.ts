@@ -5,7 +5,17 @@ import type { ProfileState } from '../profiles/profile.js';
 import type { TraitStrategies } from '../profiles/traits.js';
 import type { HubTimelineEvent } from '../segments/batch.js';
 import { indexJourneys, journeyStep, statKey, type JourneyOutcome } from './batch.js';
-import { proposeAll, type Arbiter, type CandidateOutcome } from './candidate.js';
+import type { arbitrate } from '../arbitration/arbitrate.js';
+import { DEFAULT_POLICY } from '../arbitration/decision.js';
+import type { Candidate, CandidateOutcome } from './candidate.js';
+
+/** Scripted answers in place of the central arbitration (its own tests are in core/arbitration). */
+type Arbiter = (candidates: readonly Candidate[], now: number) => readonly CandidateOutcome[];
+const scripted = (a: Arbiter): typeof arbitrate => (_profile, cs, _policy, _ledger, now) => {
+  const outcomes = a(cs, now);
+  const ranking = { priority: 1, propensity: 1, propensitySource: 'default', value: 1, score: 1 };
+  return { outcomes: cs.map((c) => outcomes.find((o) => o.candidateId === c.id) ?? { candidateId: c.id, outcome: 'rejected', rule: 'arbitration:unanswered' }), traces: cs.map((c) => ({ candidateId: c.id, outcome: 'sent', ranking })), reserved: [] };
+};
 import { JourneyDefinition, WAITING_KINDS, type JourneyDefinitionInput } from './definition.js';
 import { dueOf, transition, written } from './machine.js';
 import type { JourneyEvent, JourneyState, MachineContext, RunnableJourney } from './state.js';
@@ -49,16 +59,17 @@ function profileOf(id: string, traits: Record<string, unknown> = {}): ProfileSta
 class World {
   readonly states = new Map<string, { state: JourneyState; due?: number }>();
   readonly records: HubTimelineEvent[] = [];
-  readonly decisions: JourneyOutcome['decisions'][number][] = [];
+  readonly decisions: { candidate: Candidate; outcome: CandidateOutcome }[] = [];
   profile: ProfileState;
   journeys: RunnableJourney[];
-  arbiter: Arbiter;
+  arbiter: Arbiter | undefined;
+  private decisionIds = 0;
   private readonly timezone: string | undefined;
   private readonly strategies: TraitStrategies;
 
   constructor(journeys: RunnableJourney[], opts: { arbiter?: Arbiter; traits?: Record<string, unknown>; timezone?: string; profileId?: string; strategies?: TraitStrategies } = {}) {
     this.journeys = journeys;
-    this.arbiter = opts.arbiter ?? proposeAll;
+    this.arbiter = opts.arbiter;
     this.timezone = opts.timezone;
     this.strategies = opts.strategies ?? {};
     this.profile = profileOf(opts.profileId ?? 'p1', opts.traits);
@@ -71,13 +82,14 @@ class World {
   step(now: number, events: JourneyEvent[] = []): JourneyOutcome {
     const ws = indexJourneys(this.journeys);
     const out = journeyStep({
-      profiles: [{ profile: this.profile, facts: this.facts, events, stored: new Map(this.states) }],
-      journeys: () => ws, arbiter: this.arbiter, traitStrategies: this.strategies, now,
+      profiles: [{ profile: this.profile, facts: this.facts, events, stored: new Map(this.states), contact: { ledger: [], suppressed: new Set() } }],
+      journeys: () => ws, policy: () => DEFAULT_POLICY, newDecisionId: () => `d${++this.decisionIds}`,
+      ...(this.arbiter ? { arbitrate: scripted(this.arbiter) } : {}), traitStrategies: this.strategies, now,
     });
     for (const w of out.states) this.states.set(w.journeyId, { state: w.state, ...(w.due === undefined ? {} : { due: w.due }) });
     for (const p of out.profiles) this.profile = p;
     this.records.push(...out.hubEvents);
-    this.decisions.push(...out.decisions);
+    this.decisions.push(...out.decisions.flatMap((d) => d.candidates.map(({ candidate, outcome }) => ({ candidate, outcome }))));
     return out;
   }
 
@@ -462,9 +474,9 @@ describe('action', () => {
     sorry: EXIT,
     end: EXIT,
   }));
-  const answering = (o: (id: string) => CandidateOutcome): Arbiter => (_p, cs) => cs.map((c) => o(c.id));
+  const answering = (o: (id: string) => CandidateOutcome): Arbiter => (cs) => cs.map((c) => o(c.id));
 
-  it('proposes a candidate and, with proposeAll, moves on to next', () => {
+  it('proposes a candidate and, sent, moves on to next', () => {
     const w = new World([mail('sorry')]);
     w.step(T0, [ev('Go', T0)]);
     expect(w.decisions).toEqual([{
@@ -472,12 +484,12 @@ describe('action', () => {
         id: `cand_j_p1_1_start_${T0}`, workspaceId: 'ws', profileId: 'p1', journeyId: 'j', version: 1, stepId: 'start',
         channel: 'email', contributor: 'sendgrid', template: 'welcome', purpose: 'marketing', priority: 50, value: 1, proposedAt: T0,
       },
-      outcome: { candidateId: `cand_j_p1_1_start_${T0}`, outcome: 'proposed' },
+      outcome: { candidateId: `cand_j_p1_1_start_${T0}`, outcome: 'sent', channel: 'email', decisionId: 'd1' },
     }]);
     expect(w.state()).toMatchObject({ status: 'active', step: 'nap', since: T0 });
     expect(w.state()?.pending).toBeUndefined();
     expect(w.named('Journey Action')[0]?.body.properties).toEqual({
-      journeyId: 'j', version: 1, step: 'start', candidateId: `cand_j_p1_1_start_${T0}`, channel: 'email', template: 'welcome', purpose: 'marketing', outcome: 'proposed',
+      journeyId: 'j', version: 1, step: 'start', candidateId: `cand_j_p1_1_start_${T0}`, channel: 'email', template: 'welcome', purpose: 'marketing', outcome: 'sent', decisionId: 'd1',
     });
   });
 
@@ -497,7 +509,7 @@ describe('action', () => {
   it('an unanswered candidate counts as rejected', () => {
     const w = new World([mail('sorry')], { arbiter: () => [] });
     w.step(T0, [ev('Go', T0)]);
-    expect(w.decisions[0]?.outcome).toEqual({ candidateId: `cand_j_p1_1_start_${T0}`, outcome: 'rejected', rule: 'arbitration:unanswered' });
+    expect(w.decisions[0]?.outcome).toEqual({ candidateId: `cand_j_p1_1_start_${T0}`, outcome: 'rejected', rule: 'arbitration:unanswered', decisionId: 'd1' });
     expect(w.exits()).toEqual(['sorry:completed']);
   });
 
@@ -507,7 +519,7 @@ describe('action', () => {
     expect(w.state()).toMatchObject({ status: 'active', step: 'start', deferredUntil: T0 + H });
     expect(w.due()).toBe(T0 + H);
     expect(w.named('Journey Action')[0]?.body.properties.until).toBe(new Date(T0 + H).toISOString());
-    w.arbiter = proposeAll;
+    w.arbiter = undefined;
     w.step(T0 + H - 1);
     expect(w.state()?.step).toBe('start');
     w.step(T0 + H);
@@ -898,7 +910,7 @@ describe('statKey', () => {
       done: { kind: 'goal' },
     }))]);
     w.step(T0, [ev('Go', T0)]);
-    expect(w.records.map(statKey)).toEqual(['entered', 'arm:start:only', 'action:proposed', 'goal', 'exited:completed']);
+    expect(w.records.map(statKey)).toEqual(['entered', 'arm:start:only', 'action:sent', 'goal', 'exited:completed']);
     expect(statKey({ workspaceId: 'ws', profileId: 'p1', ts: T0, body: { type: 'track', event: 'Segment Entered', properties: {} } })).toBeUndefined();
   });
 });
@@ -943,7 +955,7 @@ function sampleJourneys(): RunnableJourney[] {
 }
 
 /** Sends, rejects or defers by a hash of the candidate id: deterministic, varied. */
-const mixedArbiter: Arbiter = (_p, cs, now) => cs.map((c) => {
+const mixedArbiter: Arbiter = (cs, now) => cs.map((c) => {
   const h = [...c.id].reduce((n, ch) => (n * 31 + ch.charCodeAt(0)) >>> 0, 7) % 4;
   if (h === 0) return { candidateId: c.id, outcome: 'rejected', rule: 'cap' };
   if (h === 1) return { candidateId: c.id, outcome: 'deferred', until: now + 20 * MIN, rule: 'quiet' };
@@ -961,7 +973,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), fc.boolean(), fc.constantFrom('p1', 'p2', 'p7', 'zoe'), (ops, mixed, profileId) => {
         const journeys = sampleJourneys();
-        const w = new World(journeys, { arbiter: mixed ? mixedArbiter : proposeAll, timezone: 'Europe/Paris', profileId, traits: { renewal: '2026-03-02T10:00:00Z' } });
+        const w = new World(journeys, { ...(mixed ? { arbiter: mixedArbiter } : {}), timezone: 'Europe/Paris', profileId, traits: { renewal: '2026-03-02T10:00:00Z' } });
         // An hour before 09:00 in Paris, two before the renewal reminder: every journey gets to move.
         let now = at('2026-03-02T07:00:00Z');
         for (const op of ops) {

@@ -3,7 +3,7 @@ import type { ConditionFacts } from '../conditions/evaluate.js';
 import { evaluate, eventMatches, valueAt } from '../conditions/evaluate.js';
 import { writeTraits, type TraitSet } from '../profiles/traits.js';
 import type { Candidate, CandidateOutcome } from './candidate.js';
-import type { JourneyDefinition, JourneyEventMatch, Step, StepOf } from './definition.js';
+import { channelsOf, type Channel, type JourneyDefinition, type JourneyEventMatch, type Step, type StepOf } from './definition.js';
 import { wakeAt } from './schedule.js';
 import { armOf } from './split.js';
 import type { ExitReason, JourneyCommand, JourneyEvent, JourneyInput, JourneyState, MachineContext, RecordName, RunnableJourney, Transition } from './state.js';
@@ -112,8 +112,8 @@ class Run {
     const step = stepOf(this.j, s) as StepOf<'action'>;
     const c = s.pending;
     this.record('Journey Action', s, at, {
-      step: s.step, candidateId: c.id, channel: c.channel, template: c.template, purpose: c.purpose, outcome: o.outcome,
-      ...('rule' in o ? { rule: o.rule } : {}), ...(o.outcome === 'deferred' ? { until: new Date(o.until).toISOString() } : {}),
+      step: s.step, candidateId: c.id, channel: (o.outcome === 'sent' ? o.channel : undefined) ?? c.channel, template: c.template, purpose: c.purpose, outcome: o.outcome,
+      ...(o.decisionId === undefined ? {} : { decisionId: o.decisionId }), ...('rule' in o ? { rule: o.rule } : {}), ...(o.outcome === 'deferred' ? { until: new Date(o.until).toISOString() } : {}),
     });
     if (o.outcome === 'deferred') return { ...s, deferredUntil: o.until };
     const cleared: JourneyState = { ...s, pending: undefined, deferredUntil: undefined };
@@ -199,11 +199,15 @@ class Run {
     return this.exit({ ...s, step: cur }, 'completed', t);
   }
 
+  /** The step's first channel is the candidate's `channel`, the others its `alternatives`; `sendTime.within` its `sendWithin`. */
   private propose(s: JourneyState, step: StepOf<'action'>, stepId: string, t: number): JourneyState {
+    const [channel, ...alternatives] = channelsOf(step) as [Channel, ...Channel[]];
     const candidate: Candidate = {
       id: `cand_${this.j.id}_${this.ctx.profileId}_${s.entries}_${stepId}_${t}`,
       workspaceId: this.j.workspaceId, profileId: this.ctx.profileId, journeyId: this.j.id, version: s.version, stepId,
-      channel: step.channel, template: step.template, purpose: step.purpose, priority: step.priority, value: step.value, proposedAt: t,
+      channel, template: step.template, purpose: step.purpose, priority: step.priority, value: step.value, proposedAt: t,
+      ...(alternatives.length > 0 ? { alternatives } : {}),
+      ...(step.sendTime ? { sendWithin: durationMs(step.sendTime.within) } : {}),
       ...(step.contributor === undefined ? {} : { contributor: step.contributor }),
     };
     this.out.push({ kind: 'candidate', candidate });

@@ -301,3 +301,31 @@ describe('edgeFields and conditionsOf', () => {
     expect(conditionsOf(accepted(input)).map((c) => c.path)).toEqual(['goal.condition', 'exit.condition', 'steps.start.branches[0].condition']);
   });
 });
+
+describe('parseJourney: action channels and send time', () => {
+  const action = (more: Record<string, unknown>): Steps => ({ start: { kind: 'action', template: 't', next: 'done', ...more }, done: { kind: 'exit' } });
+
+  it('accepts channel or an ordered list of channels, and a send time window', () => {
+    const j = accepted(withSteps(action({ channels: ['push', 'email'], sendTime: { within: { amount: 12, unit: 'hours' } } })));
+    expect(j.steps.start).toMatchObject({ channels: ['push', 'email'], sendTime: { within: { amount: 12, unit: 'hours' } } });
+    expect(j.steps.start).not.toHaveProperty('channel');
+    expect(accepted(withSteps(action({ channel: 'sms' }))).steps.start).toMatchObject({ channel: 'sms' });
+  });
+
+  it('needs exactly one of channel or channels, and says which field', () => {
+    expectOneError(withSteps(action({ channel: 'sms', channels: ['email'] })), 'steps.start.channels', /channel or channels, not both/);
+    expectOneError(withSteps(action({})), 'steps.start.channel', /needs a channel \(or channels\)/);
+  });
+
+  it('refuses an empty, too long or repeating list of channels, or an unknown one', () => {
+    expectOneError(withSteps(action({ channels: [] })), 'steps.start.channels', /./);
+    expectOneError(withSteps(action({ channels: ['email', 'sms', 'push', 'inApp', 'webhook', 'email'] })), 'steps.start.channels', /./);
+    expectOneError(withSteps(action({ channels: ['email', 'sms', 'email'] })), 'steps.start.channels', /each channel once/);
+    expect(errorsOf(withSteps(action({ channels: ['email', 'fax'] })))[0]?.path).toBe('steps.start.channels[1]');
+  });
+
+  it('refuses a send time without a valid duration, or with other fields', () => {
+    expectOneError(withSteps(action({ channel: 'email', sendTime: {} })), 'steps.start.sendTime.within', /./);
+    expect(errorsOf(withSteps(action({ channel: 'email', sendTime: { within: { amount: 1, unit: 'hours' }, at: '09:00' } })))[0]?.path).toMatch(/^steps\.start\.sendTime/);
+  });
+});
