@@ -8,7 +8,7 @@ import { conditionFacts } from '../core/segments/batch.js';
 import type { ContactSubject } from '../ports/decisions.js';
 import type { ProfileView } from '../ports/profile-reader.js';
 import type { Hub } from './hub.js';
-import { newId } from './ids.js';
+import { monotonicId } from './ids.js';
 
 /** Segment ids are strings; numbers are accepted and stringified, as Segment does. */
 const VisitorId = z.union([z.string().min(1).max(1024), z.number().finite()]).transform(String);
@@ -63,7 +63,7 @@ export async function decide(hub: DecideHub, workspaceId: string, req: DecideReq
   const now = hub.clock.now();
   const facts = await factsOf(hub, workspaceId, visitor, now);
   const policy = hub.policies.of(workspaceId);
-  const decisionId = newId('dec', now);
+  const decisionId = monotonicId('dec', now);
   const since = now - ledgerHorizon(policy.policy, [placement.horizon]);
   const chosen = await hub.store.ledger.decide(visitor.subject, { since, now }, (contact) => {
     const d = decideContent({

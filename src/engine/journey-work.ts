@@ -7,7 +7,7 @@ import { byTime } from '../core/segments/audience.js';
 import { conditionFacts, factEvent } from '../core/segments/batch.js';
 import type { JourneyInputs, JourneyWork } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
-import { newId } from './ids.js';
+import { monotonicId } from './ids.js';
 import type { JourneyCache } from './journeys.js';
 import type { PolicyCache } from './policies.js';
 
@@ -49,7 +49,7 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
       };
     });
     const out = journeyStep({
-      profiles: input, journeys: (ws) => o.journeys.of(ws), policy: (ws) => o.policies.of(ws), newDecisionId: () => newId('dec', now),
+      profiles: input, journeys: (ws) => o.journeys.of(ws), policy: (ws) => o.policies.of(ws), newDecisionId: () => monotonicId('dec', now),
       traitStrategies: o.traitStrategies, now,
     });
     return out.states.length + out.hubEvents.length + out.profiles.length > 0 ? out : undefined;

@@ -139,7 +139,8 @@ function sendTime(c: Candidate, channel: Channel, round: Round): Verdict | undef
   return d && { rule: 'sendTime', detail: { hour: d.hour, timezone }, until: d.until };
 }
 
-function rankingOf(c: Candidate, profile: ArbitrationProfile, policy: ContactPolicy): Ranking {
+/** priority × propensity × value; propensity is the policy's score for the profile when it names one (default 1). */
+export function rankingOf(c: Candidate, profile: ArbitrationProfile, policy: ContactPolicy): Ranking {
   const s = policy.propensityScore === undefined ? undefined : profile.scores?.[policy.propensityScore];
   const scored = typeof s === 'number' && Number.isFinite(s) && s >= 0;
   const propensity = scored ? s : 1;

@@ -25,9 +25,9 @@ describe('decideContent', () => {
     expect(d.chosen.map((c) => [c.item.id, c.rank, c.score])).toEqual([['in', 1, 90], ['push', 2, 80]]);
     expect(d.contacts.map((c) => [c.item, c.status, c.expiresAt])).toEqual([['in', 'reserved', T0 + 30 * 60_000], ['push', 'reserved', T0 + 30 * 60_000]]);
     expect(d.decision.candidates.map((c) => c.outcome)).toEqual([
-      { candidateId: 'dec_1:in', outcome: 'sent', channel: 'inApp' },
-      { candidateId: 'dec_1:push', outcome: 'sent', channel: 'push' },
-      { candidateId: 'dec_1:web', outcome: 'rejected', rule: 'limit' },
+      { candidateId: 'dec_1:in', decisionId: 'dec_1', outcome: 'sent', channel: 'inApp' },
+      { candidateId: 'dec_1:push', decisionId: 'dec_1', outcome: 'sent', channel: 'push' },
+      { candidateId: 'dec_1:web', decisionId: 'dec_1', outcome: 'rejected', rule: 'limit' },
     ]);
   });
 

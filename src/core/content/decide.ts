@@ -1,4 +1,4 @@
-import { arbitrate, type ArbitrationProfile, type CandidateTrace, type Ranking } from '../arbitration/arbitrate.js';
+import { arbitrate, rankingOf, type ArbitrationProfile, type CandidateTrace, type Ranking } from '../arbitration/arbitrate.js';
 import type { ContactFacts, ContactWrite, DecisionRecord, PolicyVersion } from '../arbitration/decision.js';
 import type { ContactPolicy } from '../arbitration/policy.js';
 import { durationMs } from '../conditions/compare.js';
@@ -54,20 +54,23 @@ type Decided = { readonly candidate: Candidate; readonly outcome: CandidateOutco
  */
 export function decideContent(input: ContentInput): ContentDecision {
   const { policy, now, limit } = input;
-  const candidates = input.items.map((item) => ({ item, candidate: candidateOf(item, input) }));
+  const profile = arbitrationProfile(input);
+  const candidates = input.items.map((item) => ({ item, candidate: itemCandidate(item, input) }));
   const screened: Decided[] = [];
   const eligible: Candidate[] = [];
   for (const { item, candidate } of candidates) {
     const refusal = validity(item, now) ?? eligibility(item, input.facts, now);
-    if (refusal) screened.push(rejected(candidate, refusal, rankingOf(candidate, input.facts, policy.policy)));
+    if (refusal) screened.push(rejected(candidate, refusal, rankingOf(candidate, profile, policy.policy)));
     else eligible.push(candidate);
   }
-  const d = arbitrate(arbitrationProfile(input), eligible, withSlots(policy.policy, eligible, limit), input.contact.ledger, now);
+  const d = arbitrate(profile, eligible, withSlots(policy.policy, eligible, limit), input.contact.ledger, now);
   const arbitrated = eligible.map((candidate, i) => ({ candidate, outcome: d.outcomes[i] as CandidateOutcome, trace: d.traces[i] as CandidateTrace }));
   const all = [...arbitrated, ...screened].sort(byScore);
   const sent = all.filter((x) => x.outcome.outcome === 'sent');
   const kept = new Set(sent.slice(0, limit).map((x) => x.candidate.id));
-  const decided = all.map((x) => (x.outcome.outcome === 'sent' && !kept.has(x.candidate.id) ? rejected(x.candidate, { rule: 'limit', detail: { limit } }, x.trace.ranking) : x));
+  const decided = all
+    .map((x) => (x.outcome.outcome === 'sent' && !kept.has(x.candidate.id) ? rejected(x.candidate, { rule: 'limit', detail: { limit } }, x.trace.ranking) : x))
+    .map((x) => ({ ...x, outcome: { ...x.outcome, decisionId: input.decisionId } }));
   const byId = new Map(input.items.map((item) => [item.id, item]));
   const expiresAt = now + durationMs(policy.policy.reservation);
   return {
@@ -89,7 +92,11 @@ export function itemCapHorizon(items: readonly ContentItem[]): number {
   return items.reduce((m, item) => item.caps.reduce((n, c) => Math.max(n, durationMs(c.window)), m), 0);
 }
 
-function candidateOf(item: ContentItem, r: ContentInput): Candidate {
+/** An item's candidate in a decision: all of it follows from the item and the decision (stored traces rebuild it so). */
+export function itemCandidate(
+  item: Pick<ContentItem, 'id' | 'channel' | 'caps' | 'purpose' | 'priority' | 'value'>,
+  r: Pick<ContentRequest, 'decisionId' | 'workspaceId' | 'subjectId' | 'placement'> & { readonly now: number },
+): Candidate {
   return {
     id: `${r.decisionId}:${item.id}`, workspaceId: r.workspaceId, profileId: r.subjectId, journeyId: placementJourney(r.placement), version: 0,
     stepId: item.id, channel: item.channel, item: { id: item.id, caps: item.caps }, template: item.id, purpose: item.purpose,
@@ -128,15 +135,6 @@ function rejected(candidate: Candidate, r: Refusal, ranking: Ranking): Decided {
     outcome: { candidateId: candidate.id, outcome: 'rejected', rule: r.rule },
     trace: { candidateId: candidate.id, outcome: 'rejected', channel: candidate.channel, rule: r.rule, ...(r.detail ? { detail: r.detail } : {}), ranking },
   };
-}
-
-/** Arbitration's ranking (priority × propensity × value), for the items screened out before it. */
-function rankingOf(c: Candidate, facts: ConditionFacts, policy: ContactPolicy): Ranking {
-  const s = policy.propensityScore === undefined ? undefined : facts.scores?.[policy.propensityScore];
-  const scored = typeof s === 'number' && Number.isFinite(s) && s >= 0;
-  const propensity = scored ? s : 1;
-  const propensitySource = scored ? `score:${policy.propensityScore as string}` : 'default';
-  return { priority: c.priority, propensity, propensitySource, value: c.value, score: c.priority * propensity * c.value };
 }
 
 const byScore = (a: Decided, b: Decided): number =>
