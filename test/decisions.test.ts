@@ -3,7 +3,7 @@ import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js'
 import { publishJourney, saveJourney } from '../src/engine/journeys.js';
 import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
 import { RETENTION_EVERY_MS } from '../src/engine/retention.js';
-import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
+import { admin, basic, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-02T12:00:00.000Z'); // a Monday, 13:00 in Paris
 const HOUR = 3_600_000;
@@ -56,6 +56,8 @@ describe('central arbitration of journeys, with the contact policy and the decis
     expect((await admin(t, 'GET', '/v1/policy/versions')).json<{ items: { version: number }[] }>().items.map((v) => v.version)).toEqual([2, 1]);
     expect((await admin(t, 'GET', '/v1/policy/versions/1')).json()).toMatchObject({ version: 1, policy: { optIn: ['marketing'] } });
     expect((await admin(t, 'GET', '/v1/policy/versions/9')).statusCode).toBe(404);
+    expect((await admin(t, 'GET', '/v1/policy/versions/abc')).json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['version']);
+    expect((await admin(t, 'PUT', '/v1/policy', { reservation: { amount: 0, unit: 'minutes' } })).json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['reservation']);
   });
 
   it('journeys competing for one profile: the cap holds across them and over time, losers take notSent, and the trace says why', async () => {
@@ -94,6 +96,8 @@ describe('central arbitration of journeys, with the contact policy and the decis
     const one = await admin(t, 'GET', `/v1/decisions/${first?.id}`);
     expect(one.json()).toMatchObject({ id: first?.id, source: 'journey', candidates: [{ journeyId: 'promo' }, { journeyId: 'tips' }] });
     expect((await admin(t, 'GET', '/v1/decisions/dec_nope')).statusCode).toBe(404);
+    const p = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string }>();
+    expect((await admin(t, 'GET', `/v1/profiles/${p.id}/decisions?cursor=nonsense`)).json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['cursor']);
   });
 
   it('consent, suppression and quiet hours: rejected with their rule, or deferred and sent when quiet hours end (nothing lost)', async () => {
@@ -184,5 +188,40 @@ describe('central arbitration of journeys, with the contact policy and the decis
       ['/v1/policy/versions', 'get'], ['/v1/policy/versions/{version}', 'get'], ['/v1/suppressions', 'get'], ['/v1/suppressions', 'post'], ['/v1/suppressions', 'delete'],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+
+  it("a merge in the same batch: the survivor's caps count what was sent to the profile merged into it", async () => {
+    const { t, clock } = await hubAt(T0);
+    expect((await admin(t, 'PUT', '/v1/policy', { optIn: [], caps: [{ id: 'daily', limit: 1, window: { amount: 1, unit: 'days' } }] })).statusCode).toBe(200);
+    await deploy(t, messaging('promo', 'Browsed', 'email'));
+    await deploy(t, messaging('later', 'Came Back', 'email'));
+    await sendBatch(t, [
+      { type: 'track', anonymousId: 'anon-1', event: 'Browsed', timestamp: iso(T0) },
+      { type: 'identify', userId: 'ada', traits: { plan: 'pro' }, timestamp: iso(T0) },
+    ]);
+    await settled(t);
+    clock.advanceTo(T0 + HOUR);
+    await sendBatch(t, [
+      { type: 'identify', anonymousId: 'anon-1', userId: 'ada', timestamp: iso(T0 + HOUR) },
+      { type: 'track', userId: 'ada', event: 'Came Back', timestamp: iso(T0 + HOUR) },
+    ]);
+    await settled(t);
+    const decisions = await decisionsOf(t, 'ada');
+    expect(decisions.map((d) => d.candidates.map((c) => [c.journeyId, c.outcome, c.rule]))).toEqual([[['later', 'rejected', 'cap:daily']], [['promo', 'sent', null]]]);
+  });
+
+  it("retention keeps the contacts a catalogue item's own cap still counts", async () => {
+    const { t, clock } = await hubAt(T0);
+    expect((await admin(t, 'PUT', '/v1/policy', { optIn: [], retention: { amount: 10, unit: 'days' } })).statusCode).toBe(200);
+    expect((await admin(t, 'POST', '/v1/content', { id: 'hero', name: 'Hero', placement: 'home', content: {}, caps: [{ limit: 1, window: { amount: 365, unit: 'days' } }] })).statusCode).toBe(201);
+    const decide = async () => (await t.app.inject({ method: 'POST', url: '/v1/decide', headers: { authorization: basic() }, payload: { userId: 'ada', placement: 'home' } })).json<{ decisionId: string; items: { id: string }[] }>();
+    const first = await decide();
+    expect(first.items.map((i) => i.id)).toEqual(['hero']);
+    expect((await t.app.inject({ method: 'POST', url: `/v1/decisions/${first.decisionId}/shown`, headers: { authorization: basic() }, payload: { items: ['hero'] } })).json()).toEqual({ shown: 1 });
+    clock.advanceTo(T0 + 20 * DAY);
+    await sendBatch(t, [{ type: 'track', userId: 'someone', event: 'Poke', timestamp: iso(clock.now()) }]);
+    await settled(t);
+    expect((await t.hub.store.decisions.get(DEFAULT_WORKSPACE, first.decisionId))).toBeUndefined();
+    expect((await decide()).items).toEqual([]);
   });
 });

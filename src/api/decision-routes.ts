@@ -43,6 +43,9 @@ export function decisionRoutes(app: FastifyInstance, hub: Hub): void {
   app.get<{ Params: { id: string } }>('/v1/profiles/:id/decisions', async (req, reply) => {
     const q = DecisionsQuery.safeParse(req.query);
     if (!q.success) return sendProblem(reply, bad('query', q.error));
+    if (q.data.cursor !== undefined && !hub.store.decisions.isCursor(q.data.cursor)) {
+      return sendProblem(reply, problem(400, 'invalid query', [{ path: 'cursor', message: 'not a cursor this API returned' }]));
+    }
     const p = await hub.store.reader.byId(req.workspaceId, req.params.id);
     if (!p) return sendProblem(reply, problem(404, `no profile with id ${req.params.id}`));
     const page = await hub.store.decisions.ofProfile(req.workspaceId, p.id, { limit: q.data.limit, ...(q.data.cursor === undefined ? {} : { cursor: q.data.cursor }) });
@@ -71,8 +74,9 @@ export function decisionRoutes(app: FastifyInstance, hub: Hub): void {
   app.get('/v1/policy/versions', async (req) => ({ items: (await hub.store.policies.versions(req.workspaceId)).map(policyView), nextCursor: null }));
   app.get<{ Params: { version: string } }>('/v1/policy/versions/:version', async (req, reply) => {
     const n = Number(req.params.version);
-    const p = Number.isInteger(n) && n > 0 ? await hub.store.policies.version(req.workspaceId, n) : undefined;
-    return p ? policyView(p) : sendProblem(reply, problem(404, `no policy version ${req.params.version}`));
+    if (!/^\d{1,9}$/.test(req.params.version) || n < 1) return sendProblem(reply, problem(400, 'invalid path', [{ path: 'version', message: 'must be a version number (1, 2, …)' }]));
+    const p = await hub.store.policies.version(req.workspaceId, n);
+    return p ? policyView(p) : sendProblem(reply, problem(404, `no policy version ${n}`));
   });
 
   app.get('/v1/suppressions', async (req, reply) => {

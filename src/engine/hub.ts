@@ -57,7 +57,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
     batchSize: config.batchSize,
     idleCheckMs: 1000,
     journeys,
-    retention: new Retention(store.workspaces, store.ledger, policies),
+    retention: new Retention(store.workspaces, store.ledger, policies, store.content),
     onBatch: (n) => metrics.processed.inc(n),
     onError: (e) => log.error({ err: e }, 'processing failed; retrying'),
   });

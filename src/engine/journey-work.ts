@@ -1,4 +1,4 @@
-import type { ContactFacts } from '../core/arbitration/decision.js';
+import { mergeContacts, type ContactFacts } from '../core/arbitration/decision.js';
 import type { HubEvent } from '../core/events/event.js';
 import { journeyStep, type JourneyProfileInput } from '../core/journeys/batch.js';
 import type { JourneyEvent } from '../core/journeys/state.js';
@@ -44,17 +44,20 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
         facts: conditionFacts(p, audience, defs.definitions(p.workspaceId), defs.context(p.workspaceId), now),
         events: (happened.get(p.id) ?? []).sort(byTime),
         stored: inputs.journeys.get(p.id) ?? new Map(),
-        mergedIn: (inputs.identity?.merges ?? []).filter((m) => m.winnerId === p.id).flatMap((m) => inputs.journeys.get(m.loserId) ?? []),
-        contact: inputs.contacts.get(p.id) ?? NO_CONTACTS,
+        mergedIn: mergedAway(inputs, p.id).flatMap((id) => inputs.journeys.get(id) ?? []),
+        contact: mergeContacts(inputs.contacts.get(p.id) ?? NO_CONTACTS, mergedAway(inputs, p.id).map((id) => inputs.contacts.get(id) ?? NO_CONTACTS)),
       };
     });
     const out = journeyStep({
       profiles: input, journeys: (ws) => o.journeys.of(ws), policy: (ws) => o.policies.of(ws), newDecisionId: () => monotonicId('dec', now),
       traitStrategies: o.traitStrategies, now,
     });
-    return out.states.length + out.hubEvents.length + out.profiles.length > 0 ? out : undefined;
+    return out.states.length + out.hubEvents.length + out.profiles.length + out.decisions.length > 0 ? out : undefined;
   } };
 }
+
+/** Profiles merged into `winnerId` in this step. */
+const mergedAway = (inputs: JourneyInputs, winnerId: string): string[] => (inputs.identity?.merges ?? []).filter((m) => m.winnerId === winnerId).map((m) => m.loserId);
 
 const NO_CONTACTS: ContactFacts = { ledger: [], suppressed: new Set() };
 

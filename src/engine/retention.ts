@@ -1,5 +1,7 @@
 import { durationMs } from '../core/conditions/compare.js';
 import { ledgerHorizon } from '../core/arbitration/decision.js';
+import { itemCapHorizon } from '../core/content/decide.js';
+import type { ContentStore } from '../ports/content.js';
 import type { ContactLedger } from '../ports/decisions.js';
 import type { Workspaces } from '../ports/workspaces.js';
 import type { PolicyCache } from './policies.js';
@@ -10,7 +12,8 @@ const CHUNK = 5_000;
 
 /**
  * Decision traces are kept for the policy's `retention` (default 90 days); ledger entries as long as
- * that or as the policy looks back, whichever is longer; unshown reservations until they expire.
+ * that or as the policy or a catalogue item's caps look back, whichever is longest; unshown
+ * reservations until they expire.
  */
 export class Retention {
   private nextRun = 0;
@@ -19,6 +22,7 @@ export class Retention {
     private readonly workspaces: Workspaces,
     private readonly ledger: ContactLedger,
     private readonly policies: PolicyCache,
+    private readonly content: ContentStore,
   ) {}
 
   /** Runs when due (hourly); answers how many rows went. */
@@ -30,7 +34,8 @@ export class Retention {
     for (const ws of await this.workspaces.ids()) {
       const { policy } = this.policies.of(ws);
       const keep = durationMs(policy.retention);
-      const contactsBefore = now - Math.max(keep, ledgerHorizon(policy));
+      const items = (await this.content.list(ws)).map((c) => c.item);
+      const contactsBefore = now - Math.max(keep, ledgerHorizon(policy, [itemCapHorizon(items)]));
       for (let n = CHUNK; n > 0; removed += n) n = await this.ledger.expire(ws, now - keep, contactsBefore, now, CHUNK);
     }
     return removed;

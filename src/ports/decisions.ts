@@ -29,6 +29,8 @@ export interface DecisionPage {
 export interface DecisionReader {
   get(workspaceId: string, id: string): Promise<DecisionRecord | undefined>;
   ofProfile(workspaceId: string, profileId: string, opts: { readonly cursor?: string; readonly limit: number }): Promise<DecisionPage>;
+  /** Whether `cursor` is one `ofProfile` returned (its shape). */
+  isCursor(cursor: string): boolean;
 }
 
 /** Suppression lists per workspace. */

@@ -36,6 +36,10 @@ export class SqliteDecisionReader implements DecisionReader {
     };
   }
 
+  isCursor(cursor: string): boolean {
+    return parseCursor(cursor) !== undefined;
+  }
+
   get(workspaceId: string, id: string): Promise<DecisionRecord | undefined> {
     const r = this.s.get.get(id, workspaceId) as DecisionRow | undefined;
     return Promise.resolve(r && decisionFromRow(r));

@@ -125,6 +125,7 @@ export class SqliteContactLedger implements ContactLedger {
   constructor(db: Database.Database) {
     this.writes = new SqliteDecisionWrites(db);
     this.s = {
+      mergedInto: db.prepare('SELECT merged_into FROM profiles WHERE id = ?').pluck(),
       shown: db.prepare(`UPDATE contacts SET status = 'shown', expires_at = NULL WHERE decision_id = ? AND workspace_id = ? AND item_id = ? AND status = 'reserved' AND expires_at > ?`),
       expireDecisions: db.prepare('DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE workspace_id = ? AND at < ? LIMIT ?)'),
       expireContacts: db.prepare(
@@ -136,10 +137,16 @@ export class SqliteContactLedger implements ContactLedger {
       ),
     };
     // One decision, as a savepoint inside the group's transaction: a failing one leaves the others.
+    // A profile merged away since the request looked it up is decided, and written, as its survivor.
     this.one = db.transaction((r: Pending) => {
-      const contact = this.writes.contacts([r.subject], r.window).get(r.subject.id) as ContactFacts;
+      const subject = this.live(r.subject);
+      const contact = this.writes.contacts([subject], r.window).get(subject.id) as ContactFacts;
       const d = r.decide(contact);
-      this.writes.write([d.decision], d.contacts);
+      const moved = subject.id !== r.subject.id;
+      this.writes.write(
+        [moved ? { ...d.decision, profileId: subject.id } : d.decision],
+        moved ? d.contacts.map((c) => ({ ...c, profileId: subject.id })) : d.contacts,
+      );
       return d.answer;
     });
     this.group = db.transaction((group: readonly Pending[]) =>
@@ -151,6 +158,16 @@ export class SqliteContactLedger implements ContactLedger {
         }
       }),
     );
+  }
+
+  private live(subject: ContactSubject): ContactSubject {
+    let id = subject.id;
+    for (let hops = 0; hops < 16; hops++) {
+      const next = this.s.mergedInto.get(id) as string | null | undefined;
+      if (next === undefined || next === null) break;
+      id = next;
+    }
+    return id === subject.id ? subject : { ...subject, id };
   }
 
   /**

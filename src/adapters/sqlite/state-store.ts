@@ -45,7 +45,7 @@ export class SqliteStateStore implements StateStore {
         const audience = work.audience(identity, audiences);
         const live = identity.profiles.filter((p) => p.mergedInto === undefined);
         // Merged-away profiles' states too: the survivor takes them over in this step.
-        const journeys = work.journeys && live.length > 0 ? this.runJourneys(work.journeys, { profiles: live, identity, audience, audiences }, identity.profiles.map((p) => p.id)) : undefined;
+        const journeys = work.journeys && live.length > 0 ? this.runJourneys(work.journeys, { profiles: live, identity, audience, audiences }, identity.profiles) : undefined;
         this.write(identity);
         if (work.engagement) this.decisions.engage(work.engagement(identity));
         if (audience) this.audiences.write(audience);
@@ -86,9 +86,9 @@ export class SqliteStateStore implements StateStore {
     return ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
-  /** Runs a journey step on its stored inputs: states (of `ids`: the profiles and those merged into them), contacts. */
-  private runJourneys(work: JourneyWork, inputs: Omit<JourneyInputs, 'journeys' | 'contacts'>, ids = inputs.profiles.map((p) => p.id)): JourneyOutcome | undefined {
-    return work.run({ ...inputs, journeys: this.journeyStates.load(ids), contacts: this.decisions.contacts(inputs.profiles, work.ledger) });
+  /** Runs a journey step on its stored inputs: states and contacts of `all` (the profiles and those merged into them in this step). */
+  private runJourneys(work: JourneyWork, inputs: Omit<JourneyInputs, 'journeys' | 'contacts'>, all: readonly ProfileState[] = inputs.profiles): JourneyOutcome | undefined {
+    return work.run({ ...inputs, journeys: this.journeyStates.load(all.map((p) => p.id)), contacts: this.decisions.contacts(all, work.ledger) });
   }
 
   /** Journey states, records and stats, decisions and the contacts they sent; profiles an `update` step changed, with their audience due for a re-check. */

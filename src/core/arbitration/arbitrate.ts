@@ -86,7 +86,7 @@ interface Round {
  */
 export function arbitrate(profile: ArbitrationProfile, candidates: readonly Candidate[], policy: ContactPolicy, ledger: readonly LedgerEntry[], now: number): Decision {
   const ranked = candidates.map((c) => ({ c, ranking: rankingOf(c, profile, policy) }));
-  ranked.sort((a, b) => b.ranking.score - a.ranking.score || (a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0));
+  ranked.sort((a, b) => byRank(a.ranking, a.c, b.ranking, b.c));
   const round: Round = { profile, policy, book: [...ledger], reserved: [], now };
   const decided = new Map<string, { outcome: CandidateOutcome; trace: CandidateTrace }>();
   for (const { c, ranking } of ranked) decided.set(c.id, decide(c, ranking, round));
@@ -137,6 +137,11 @@ function sendTime(c: Candidate, channel: Channel, round: Round): Verdict | undef
   const timezone = tz !== undefined && isTimeZone(tz) ? tz : 'UTC';
   const d = sendTimeDeferral(c, round.profile.engagement?.[channel], timezone, round.now);
   return d && { rule: 'sendTime', detail: { hour: d.hour, timezone }, until: d.until };
+}
+
+/** The ranking order: higher score first, ties by candidate id (deterministic). */
+export function byRank(ra: Ranking, a: Pick<Candidate, 'id'>, rb: Ranking, b: Pick<Candidate, 'id'>): number {
+  return rb.score - ra.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /** priority × propensity × value; propensity is the policy's score for the profile when it names one (default 1). */

@@ -64,3 +64,23 @@ export function ledgerHorizon(policy: ContactPolicy, extra: readonly number[] = 
   ];
   return windows.reduce((m, w) => Math.max(m, w), 0);
 }
+
+/** A profile's contacts together with those of profiles merged into it in the same step (their caps count both). */
+export function mergeContacts(own: ContactFacts, merged: readonly ContactFacts[]): ContactFacts {
+  if (merged.length === 0) return own;
+  const all = [own, ...merged];
+  const engagement: Partial<Record<string, { delivered: number; engaged: number; hours: number[] }>> = {};
+  for (const c of all) {
+    for (const [channel, e] of Object.entries(c.engagement ?? {})) {
+      const sum = (engagement[channel] ??= { delivered: 0, engaged: 0, hours: Array.from({ length: 24 }, () => 0) });
+      sum.delivered += e.delivered;
+      sum.engaged += e.engaged;
+      e.hours.forEach((n, h) => (sum.hours[h] = (sum.hours[h] ?? 0) + n));
+    }
+  }
+  return {
+    ledger: all.flatMap((c) => c.ledger).sort((a, b) => a.at - b.at),
+    suppressed: new Set(all.flatMap((c) => [...c.suppressed])),
+    ...(Object.keys(engagement).length === 0 ? {} : { engagement: engagement as EngagementByChannel }),
+  };
+}

@@ -42,7 +42,7 @@ export const ContactPolicy = z.strictObject({
   /** How long decision traces are kept (default 90 days). */
   retention: Duration.default({ amount: 90, unit: 'days' }),
   /** How long a decision API answer holds its items' contacts until the app reports them shown (default 30 minutes). */
-  reservation: Duration.default({ amount: 30, unit: 'minutes' }),
+  reservation: Duration.refine((d) => d.amount > 0, 'must be longer than 0: a reservation must hold until the next decision').default({ amount: 30, unit: 'minutes' }),
 });
 export type ContactPolicy = z.infer<typeof ContactPolicy>;
 

@@ -1,4 +1,4 @@
-import { arbitrate, rankingOf, type ArbitrationProfile, type CandidateTrace, type Ranking } from '../arbitration/arbitrate.js';
+import { arbitrate, byRank, rankingOf, type ArbitrationProfile, type CandidateTrace, type Ranking } from '../arbitration/arbitrate.js';
 import type { ContactFacts, ContactWrite, DecisionRecord, PolicyVersion } from '../arbitration/decision.js';
 import type { ContactPolicy } from '../arbitration/policy.js';
 import { durationMs } from '../conditions/compare.js';
@@ -137,5 +137,4 @@ function rejected(candidate: Candidate, r: Refusal, ranking: Ranking): Decided {
   };
 }
 
-const byScore = (a: Decided, b: Decided): number =>
-  b.trace.ranking.score - a.trace.ranking.score || (a.candidate.id < b.candidate.id ? -1 : a.candidate.id > b.candidate.id ? 1 : 0);
+const byScore = (a: Decided, b: Decided): number => byRank(a.trace.ranking, a.candidate, b.trace.ranking, b.candidate);
