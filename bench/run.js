@@ -11,6 +11,9 @@ const benches = [
   ['pipeline.js', []],
   ['rss.js', ['--expose-gc']],
   ['journeys.js', []],
+  ['arbitration.js', []],
+  ['email.js', []],
+  ['webhook.js', []],
   ['decide.js', []],
 ];
 

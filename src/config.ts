@@ -20,6 +20,12 @@ export interface Config {
   readonly identity: IdentityRules;
   readonly traitStrategies: TraitStrategies;
   readonly logLevel: string;
+  /** Key (base64, 32 bytes) that encrypts contributors' credentials; default: `secret.key` in the data directory, made on first start. */
+  readonly secretKey?: string;
+  /** Private or loopback destinations webhooks and SMS gateways may reach (addresses, hosts or CIDRs); none by default (SSRF guard). */
+  readonly allowDestinations: readonly string[];
+  /** The hub's address as recipients reach it (unsubscribe and tracking links); default `http://HOST:PORT`. */
+  readonly publicUrl?: string;
 }
 
 const Strategy = z.enum(['latest', 'first', 'keep']);
@@ -32,6 +38,8 @@ const FileConfig = z.strictObject({
   maxLag: z.number().int().positive().optional(),
   batchSize: z.number().int().positive().max(10_000).optional(),
   logLevel: z.string().optional(),
+  allowDestinations: z.array(z.string().min(1).max(100)).max(100).optional(),
+  publicUrl: z.url().optional(),
   identity: z
     .strictObject({
       identifiers: z
@@ -76,6 +84,9 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     identity: file.identity ?? DEFAULT_IDENTITY_RULES,
     traitStrategies: file.traitStrategies ?? {},
     logLevel: env.XHUB_LOG_LEVEL ?? file.logLevel ?? 'info',
+    secretKey: env.XHUB_SECRET_KEY || undefined,
+    allowDestinations: env.XHUB_ALLOW_DESTINATIONS ? env.XHUB_ALLOW_DESTINATIONS.split(',').map((d) => d.trim()).filter(Boolean) : (file.allowDestinations ?? []),
+    publicUrl: env.XHUB_PUBLIC_URL || file.publicUrl || undefined,
   };
 }
 

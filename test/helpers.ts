@@ -29,6 +29,7 @@ export async function startTestHub(overrides: Partial<Config> = {}, clock?: Cloc
   const config = { ...loadConfig({ dataDir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY, ...overrides };
   const hub = await startHub(config, pino({ level: 'silent' }), clock);
   await bootstrapKeys(hub.store.workspaces, config);
+  hub.dispatcher.start();
   const app = buildApp(hub);
   await app.ready();
   return {

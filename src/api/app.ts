@@ -6,6 +6,8 @@ import { contextRoutes } from './context-routes.js';
 import { registerCors } from './cors.js';
 import { decideRoutes } from './decide-routes.js';
 import { decisionRoutes } from './decision-routes.js';
+import { deliveryRoutes } from './delivery-routes.js';
+import { linkRoutes } from './link-routes.js';
 import { eventSchemaRoutes } from './event-schema-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { journeyRoutes } from './journey-routes.js';
@@ -46,6 +48,8 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => eventSchemaRoutes(scope, hub));
   void app.register(async (scope) => contentRoutes(scope, hub));
   void app.register(async (scope) => decisionRoutes(scope, hub));
+  void app.register(async (scope) => deliveryRoutes(scope, hub));
+  void app.register(async (scope) => linkRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

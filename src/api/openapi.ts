@@ -4,6 +4,7 @@ import { TimelineQuery } from './profile-routes.js';
 import { content, ingestion, json, problems, type Schema } from './openapi-parts.js';
 import { decidePaths } from './openapi-decide.js';
 import { decisionPaths } from './openapi-decisions.js';
+import { deliveryPaths } from './openapi-delivery.js';
 import { eventSchemaPaths } from './openapi-event-schemas.js';
 import { journeyPaths } from './openapi-journeys.js';
 import { segmentPaths } from './openapi-segments.js';
@@ -65,6 +66,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...eventSchemaPaths(),
       ...decidePaths(),
       ...decisionPaths(),
+      ...deliveryPaths(),
     }),
   };
 }

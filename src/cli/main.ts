@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { contributorsAddCommand, contributorsListCommand, dlqCommand, mailboxCommand } from './delivery.js';
 import { importCommand } from './import.js';
 import { journeysDeployCommand, journeysDiffCommand, journeysSchemaCommand, journeysValidateCommand } from './journeys.js';
 import { policyDeployCommand, policyShowCommand, policyValidateCommand, whyCommand } from './policy.js';
@@ -101,5 +102,30 @@ hubOptions(program.command('why').description("explain a profile's recent decisi
   .option('-n, --limit <n>', 'decisions to read', (v) => Number(v), 20)
   .option('--json', 'print JSON')
   .action(whyCommand);
+
+const contributors = program.command('contributors').description('contributors: who delivers (channel providers, partners), with their health');
+hubOptions(contributors.command('list').description('each contributor with its role, channels and health (queue depth, error rate, last success)'))
+  .option('--json', 'print JSON')
+  .action(contributorsListCommand);
+hubOptions(contributors.command('add').description('add or change a contributor from a YAML or JSON file (as POST /v1/contributors; credentials are stored encrypted)'))
+  .argument('<file>', 'contributor file')
+  .action(contributorsAddCommand);
+
+const dlq = program.command('outbox').description('the outbox of decided actions').command('dlq').description('the dead-letter queue: messages that could not be delivered');
+hubOptions(dlq.command('list').description('dead messages with their last error')).option('--json', 'print JSON').action((opts: Parameters<typeof dlqCommand>[2]) => dlqCommand('list', undefined, opts));
+hubOptions(dlq.command('retry').description('queue dead messages again (delivered by a running hub)'))
+  .argument('[key]', 'message key')
+  .option('--all', 'every dead message')
+  .action((key: string | undefined, opts: Parameters<typeof dlqCommand>[2]) => dlqCommand('retry', key, opts));
+hubOptions(dlq.command('drop').description('delete dead messages'))
+  .argument('[key]', 'message key')
+  .option('--all', 'every dead message')
+  .action((key: string | undefined, opts: Parameters<typeof dlqCommand>[2]) => dlqCommand('drop', key, opts));
+
+hubOptions(program.command('mailbox').description('messages the built-in capture contributor received (e-mail and SMS when no provider is set up)'))
+  .option('--to <address>', 'only those to this address')
+  .option('-n, --limit <n>', 'messages to show', (v) => Number(v), 20)
+  .option('--json', 'print JSON')
+  .action(mailboxCommand);
 
 await program.parseAsync();

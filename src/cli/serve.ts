@@ -9,6 +9,7 @@ import { deployPolicy } from '../engine/policies.js';
 import { bootstrapKeys, DEFAULT_WORKSPACE } from '../engine/keys.js';
 import { loadJourneyDir } from './journey-files.js';
 import { importFile } from './import.js';
+import { parseTemplate } from '../core/templates/template.js';
 import { readPolicy } from './policy.js';
 
 interface ServeOptions {
@@ -22,6 +23,7 @@ interface ServeOptions {
 export const DEMO_FILE = fileURLToPath(new URL('../../examples/demo/events.jsonl', import.meta.url));
 export const DEMO_JOURNEYS = fileURLToPath(new URL('../../examples/journeys', import.meta.url));
 export const DEMO_POLICY = fileURLToPath(new URL('../../examples/policy/contact-policy.yaml', import.meta.url));
+export const DEMO_TEMPLATES = fileURLToPath(new URL('../../examples/templates', import.meta.url));
 
 export async function serveCommand(opts: ServeOptions): Promise<void> {
   const config = loadConfig({ port: opts.port, host: opts.host, dataDir: opts.data, config: opts.config }, process.env);
@@ -30,6 +32,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const keys = await bootstrapKeys(hub.store.workspaces, config);
   const app = buildApp(hub, 'warn');
   const address = await app.listen({ port: config.port, host: config.host });
+  if (config.publicUrl === undefined) hub.links.publicUrl = address;
+  hub.dispatcher.start();
   log.info({ address, dataDir: config.dataDir, durability: config.durability }, 'experience hub listening');
   if (keys.writeKey || keys.adminKey) {
     console.log(`\nFirst start: keys for the default workspace (shown once, keep them):`);
@@ -39,6 +43,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   if (opts.demo && (await hub.store.log.head()) === 0 && existsSync(DEMO_FILE)) {
     const policy = readPolicy(DEMO_POLICY);
     if (policy) await deployPolicy(hub, DEFAULT_WORKSPACE, policy);
+    await deployDemoTemplates(hub);
     const journeys = await deployDemoJourneys(hub);
     const loaded = await importFile(hub, DEMO_FILE, { skipInvalid: false, quiet: true });
     await hub.processor.processed(await hub.store.log.head());
@@ -53,6 +58,16 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** The example message templates (examples/templates), so the demo's messages render. */
+async function deployDemoTemplates(hub: Hub): Promise<void> {
+  const dir = loadJourneyDir(DEMO_TEMPLATES);
+  if (!dir.ok) return;
+  for (const f of dir.value.files) {
+    const t = parseTemplate(f.input);
+    if (t.ok) await hub.store.templates.put(DEFAULT_WORKSPACE, t.value, hub.clock.now());
+  }
 }
 
 /** The example journeys (examples/journeys), published before the demo events so those enter them. */
@@ -83,6 +98,7 @@ hours in Paris); Carol gave no marketing consent: hers is rejected, and the trac
 
   npx xhub why email ada@example.com --data ${dataDir}
   npx xhub why email carol@example.com --data ${dataDir}
+  npx xhub mailbox --data ${dataDir}        # Ada's review request, rendered (no SMTP set up: the local mailbox)
   curl -s -H "Authorization: Bearer $XHUB_ADMIN_KEY" ${address}/v1/journeys/post-purchase-review/stats
   npx xhub journeys diff examples/journeys --data ${dataDir}
 

@@ -14,6 +14,11 @@ import { OriginGate } from './origins.js';
 import { PolicyCache } from './policies.js';
 import { Processor } from './processor.js';
 import { Retention } from './retention.js';
+import { ContributorRegistry } from './contributors.js';
+import { deliveryAdapters, onReceipt } from './delivery.js';
+import { Dispatcher } from './dispatcher.js';
+import { renderer } from './render.js';
+import { Secrets } from './secrets.js';
 
 /** One running hub: store, ingestion, processing and what the API needs of them. */
 export interface Hub {
@@ -35,6 +40,13 @@ export interface Hub {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly newMessageId: () => string;
+  /** Contributors as dispatch uses them (credentials sealed with `secrets`). */
+  readonly contributors: ContributorRegistry;
+  readonly secrets: Secrets;
+  /** Delivers the outbox to contributors; `xhub serve` starts it (the CLI's one-shot commands do not send). */
+  readonly dispatcher: Dispatcher;
+  /** Where recipients reach the hub (unsubscribe and tracking links): `config.publicUrl`, else the address it listens on (`xhub serve` sets it). */
+  readonly links: { publicUrl: string };
   close(): Promise<void>;
 }
 
@@ -70,15 +82,30 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
     },
   });
   await proc.start();
-  return {
-    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions, journeys: journeyCache, policies,
+  const secrets = Secrets.load(config.dataDir, config.secretKey);
+  const contributors = new ContributorRegistry(store.contributors, secrets);
+  const adapters = deliveryAdapters(store, config);
+  const links = { publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}` };
+  // Receipts go back in as events through the hub's own ingestion (the hub is made just below).
+  const receipts: { hub?: Hub } = {};
+  const dispatcher = new Dispatcher({
+    outbox: store.outbox, contributors, reader: store.reader, adapters, clock, log,
+    render: renderer(store.templates, secrets, () => links.publicUrl),
+    receipt: (m, event, properties) => onReceipt(receipts.hub as Hub, m, event, properties),
+  });
+  const hub: Hub = {
+    config, store, ingestor, processor: proc, metrics, clock, audienceDefinitions, journeys: journeyCache, policies, contributors, secrets, dispatcher, links,
     content: new ContentCatalogue(store.content),
     keys: new KeyResolver(store.workspaces),
     origins: new OriginGate(store.workspaces),
     newMessageId: () => `hub-${randomUUID()}`,
     close: async () => {
+      await dispatcher.stop();
       await proc.stop();
+      await Promise.all(Object.values(adapters).map((a) => a.close?.()));
       await store.close();
     },
   };
+  receipts.hub = hub;
+  return hub;
 }

@@ -1,3 +1,4 @@
+import { MAILBOX } from '../core/contributors/contributor.js';
 import { eventCatalogue, type EventSchemaBody } from '../core/events/event-schema.js';
 import { indexJourneys, type JourneyWorkspace } from '../core/journeys/batch.js';
 import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definition.js';
@@ -43,14 +44,12 @@ export class JourneyCache {
 
 type JourneyHub = Pick<Hub, 'store' | 'clock' | 'journeys' | 'processor'>;
 
-/** Contributors a journey may name. The registry (contributors issue) will fill this; none exist yet. */
-const CONTRIBUTORS: ReadonlySet<string> = new Set();
-
 async function catalogue(hub: JourneyHub, workspaceId: string): Promise<JourneyCatalogue> {
   const segments = await hub.store.definitions.list(workspaceId, 'segment');
   const schemas = await hub.store.definitions.list(workspaceId, 'eventSchema');
   const events = eventCatalogue(schemas.map((d) => ({ event: d.name, body: d.body as EventSchemaBody })));
-  return { segments: new Set(segments.map((s) => s.id)), contributors: CONTRIBUTORS, ...(events ? { events } : {}) };
+  const contributors = new Set([MAILBOX.id, ...(await hub.store.contributors.list(workspaceId)).map((c) => c.contributor.id)]);
+  return { segments: new Set(segments.map((s) => s.id)), contributors, ...(events ? { events } : {}) };
 }
 
 /** Validates a journey definition against its workspace (segments, contributors, event schemas): the API's and the CLI's one check. */

@@ -5,6 +5,7 @@ import type { ContentStore } from '../../ports/content.js';
 import type { ContextStore } from '../../ports/context.js';
 import type { ContactLedger, DecisionReader, PolicyStore, SuppressionStore } from '../../ports/decisions.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
+import type { ContributorStore, MailboxStore, OutboxStore, TemplateStore } from '../../ports/outbox.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { IdempotencyStore } from '../../ports/idempotency.js';
 import type { JourneyStore } from '../../ports/journeys.js';
@@ -16,6 +17,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { SqliteContent } from './content.js';
 import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
+import { SqliteContributors } from './contributors.js';
 import { SqliteDecisionReader } from './decision-reader.js';
 import { SqliteContactLedger } from './decisions.js';
 import { SqliteDefinitions } from './definitions.js';
@@ -23,10 +25,13 @@ import { SqliteEventLog } from './event-log.js';
 import { SqliteIdempotency } from './idempotency.js';
 import { SqliteJourneys } from './journeys.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
+import { SqliteMailbox } from './mailbox.js';
+import { SqliteOutbox } from './outbox.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
 import { SqliteSuppressions } from './suppressions.js';
+import { SqliteTemplates } from './templates.js';
 import { SqliteWorkspaces } from './workspaces.js';
 
 export interface Store {
@@ -43,6 +48,10 @@ export interface Store {
   readonly decisions: DecisionReader;
   readonly ledger: ContactLedger;
   readonly suppressions: SuppressionStore;
+  readonly outbox: OutboxStore;
+  readonly contributors: ContributorStore;
+  readonly mailbox: SqliteMailbox & MailboxStore;
+  readonly templates: TemplateStore;
   readonly content: ContentStore;
   close(): Promise<void>;
 }
@@ -75,6 +84,10 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     decisions: new SqliteDecisionReader(readDb),
     ledger: new SqliteContactLedger(stateDb),
     suppressions: new SqliteSuppressions(stateDb),
+    outbox: new SqliteOutbox(stateDb),
+    contributors: new SqliteContributors(stateDb),
+    mailbox: new SqliteMailbox(stateDb),
+    templates: new SqliteTemplates(stateDb),
     content: new SqliteContent(stateDb),
     close: async () => {
       await checkpointer.stop();

@@ -127,4 +127,26 @@ export const STATE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
      PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
    CREATE INDEX content_items_placement ON content_items (workspace_id, placement);`,
+  // 9: contributors (credentials encrypted), message templates, the outbox of decided actions (the
+  // dispatcher's queue, its retries and dead letters), delivery health per contributor, and the local
+  // mailbox of the built-in capture contributor.
+  `CREATE TABLE contributors (
+     workspace_id TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, credentials TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
+   CREATE TABLE templates (
+     workspace_id TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (workspace_id, id)) WITHOUT ROWID;
+   CREATE TABLE outbox (
+     key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, channel TEXT NOT NULL, contributor TEXT,
+     body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER, last_error TEXT,
+     created_at INTEGER NOT NULL, done_at INTEGER) WITHOUT ROWID;
+   CREATE INDEX outbox_due ON outbox (next_at) WHERE status = 'pending';
+   CREATE INDEX outbox_dead ON outbox (workspace_id, created_at) WHERE status = 'dead';
+   CREATE TABLE contributor_health (
+     workspace_id TEXT NOT NULL, contributor TEXT NOT NULL, attempts INTEGER NOT NULL, failures INTEGER NOT NULL,
+     last_success_at INTEGER, last_error TEXT, last_error_at INTEGER,
+     PRIMARY KEY (workspace_id, contributor)) WITHOUT ROWID;
+   CREATE TABLE mailbox (
+     key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX mailbox_at ON mailbox (workspace_id, at);`,
 ];

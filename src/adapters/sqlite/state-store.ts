@@ -7,6 +7,7 @@ import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWo
 import { SqliteAudiences } from './audience-store.js';
 import { SqliteDecisionWrites } from './decisions.js';
 import { SqliteJourneyStates } from './journey-states.js';
+import { SqliteOutboxWrites } from './outbox.js';
 
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 
@@ -28,6 +29,7 @@ export class SqliteStateStore implements StateStore {
   private readonly audiences: SqliteAudiences;
   private readonly journeyStates: SqliteJourneyStates;
   private readonly decisions: SqliteDecisionWrites;
+  private readonly outbox: SqliteOutboxWrites;
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
   private loaded = new Map<string, Loaded>();
 
@@ -36,6 +38,7 @@ export class SqliteStateStore implements StateStore {
     this.audiences = new SqliteAudiences(db);
     this.journeyStates = new SqliteJourneyStates(db);
     this.decisions = new SqliteDecisionWrites(db);
+    this.outbox = new SqliteOutboxWrites(db);
     this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
@@ -95,6 +98,7 @@ export class SqliteStateStore implements StateStore {
   private writeJourneys(o: JourneyOutcome): void {
     this.journeyStates.write(o);
     this.decisions.write(o.decisions, o.contacts);
+    this.outbox.write(o.messages);
     for (const p of o.profiles) {
       this.s.upsertProfile.run(profileToRow(p));
       this.s.recheckAudience.run(p.updatedAt, p.updatedAt, p.id);

@@ -4,6 +4,7 @@ import type { TraitStrategies } from '../profiles/traits.js';
 import type { HubTimelineEvent } from '../segments/batch.js';
 import { arbitrate, type LedgerEntry } from '../arbitration/arbitrate.js';
 import type { ContactFacts, ContactWrite, DecisionRecord, PolicyVersion } from '../arbitration/decision.js';
+import type { OutboxMessage } from '../contributors/outbox.js';
 import type { Candidate, CandidateOutcome } from './candidate.js';
 import { dueOf, transition } from './machine.js';
 import type { JourneyCommand, JourneyEvent, JourneyInput, JourneyState, RunnableJourney } from './state.js';
@@ -60,6 +61,8 @@ export interface JourneyOutcome {
   readonly decisions: readonly DecisionRecord[];
   /** The contacts the decisions sent: the ledger entries to write with them. */
   readonly contacts: readonly ContactWrite[];
+  /** The messages they sent, for the outbox. */
+  readonly messages: readonly OutboxMessage[];
   /** Profiles whose traits an `update` step changed. */
   readonly profiles: readonly ProfileState[];
 }
@@ -74,7 +77,7 @@ const MAX_DECISION_ROUNDS = 50;
  * continues on its decision.
  */
 export function journeyStep(input: JourneyStepInput): JourneyOutcome {
-  const out: Outcome = { states: [], hubEvents: [], decisions: [], contacts: [], profiles: [] };
+  const out: Outcome = { states: [], hubEvents: [], decisions: [], contacts: [], messages: [], profiles: [] };
   for (const p of input.profiles) new ProfileRun(p, input, out).run();
   return out;
 }
@@ -174,10 +177,20 @@ class ProfileRun {
         this.out.contacts.push({ ...e, workspaceId: profile.workspaceId, profileId: profile.id, decisionId, status: 'sent' });
       }
       for (const { candidate: c, outcome } of decided) {
+        if (outcome.outcome === 'sent') this.out.messages.push(this.message(c, outcome.channel ?? c.channel, decisionId));
         const j = this.ws.byId.get(c.journeyId);
         if (j) this.apply(j, { kind: 'decided', outcome, at: c.proposedAt });
       }
     }
+  }
+
+  private message(c: Candidate, channel: Candidate['channel'], decisionId: string): OutboxMessage {
+    const entry = this.states.get(c.journeyId)?.entry.properties ?? {};
+    return {
+      key: c.id, workspaceId: c.workspaceId, profileId: c.profileId, channel, ...(c.contributor === undefined ? {} : { contributor: c.contributor }),
+      template: c.template, purpose: c.purpose, journeyId: c.journeyId, decisionId,
+      context: { event: entry, journey: { id: c.journeyId, version: c.version, step: c.stepId } }, at: this.input.now,
+    };
   }
 
   /** States to write: those that changed, and those whose timer moved because what it depends on did (a date trait, the time zone, the journey's status). */

@@ -283,10 +283,17 @@ describe('waitFor', () => {
   }, { entry: { event: 'Cart Abandoned' } }));
   const abandon = (w: World) => w.step(T0, [ev('Cart Abandoned', T0, { cartId: 'c1', total: 30, other: 'x' })]);
 
-  it('keeps only the entry properties it compares later', () => {
+  it('keeps only the entry properties it compares later (all of them, up to a size, when an action may render them)', () => {
     const w = new World([cart]);
     abandon(w);
     expect(w.state()?.entry.properties).toEqual({ cartId: 'c1' });
+    const mailing = runnable(def({ start: { kind: 'action', channel: 'email', template: 't', next: 'end' }, end: EXIT }, { entry: { event: 'Cart Abandoned' } }));
+    const m = new World([mailing]);
+    m.step(T0, [ev('Cart Abandoned', T0, { cartId: 'c1', total: 30 })]);
+    expect(m.records.find((r) => r.body.event === 'Journey Entered')).toBeDefined();
+    const big = new World([mailing]);
+    big.step(T0, [ev('Cart Abandoned', T0, { cartId: 'c2', blob: 'x'.repeat(5_000) })]);
+    expect([m.state()?.entry.properties, big.state()?.entry.properties]).toEqual([{ cartId: 'c1', total: 30 }, {}]);
   });
 
   it('advances on the same cart only, and on its filters', () => {

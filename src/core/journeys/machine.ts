@@ -136,10 +136,11 @@ class Run {
     return r.mode === 'always' || (r.mode === 'cooldown' && t >= (s.exitedAt ?? s.since) + durationMs(r.after));
   }
 
+  /** The state keeps the entry event's properties that later steps compare, and all of them (up to a size) when messages may read them. */
   private enter(prev: JourneyState | undefined, e: JourneyEvent, t: number): JourneyState {
     const version = this.j.liveVersion as number;
     const def = this.j.versions.get(version) as JourneyDefinition;
-    const keep: Record<string, unknown> = {};
+    const keep: Record<string, unknown> = sendsMessages(def) && JSON.stringify(e.properties).length <= ENTRY_PROPERTIES_MAX ? { ...e.properties } : {};
     for (const step of Object.values(def.steps)) {
       if (step.kind === 'waitFor') for (const p of step.sameAsEntry ?? []) keep[p] = valueAt(e.properties, p) ?? null;
     }
@@ -271,3 +272,8 @@ export function written(traits: Readonly<Record<string, unknown>>, set: Readonly
   }
   return out;
 }
+
+/** Entry properties kept for message templates (`{{ event.… }}`) up to this JSON size; beyond, only those compared. */
+export const ENTRY_PROPERTIES_MAX = 4_096;
+
+const sendsMessages = (def: JourneyDefinition): boolean => Object.values(def.steps).some((s) => s.kind === 'action');

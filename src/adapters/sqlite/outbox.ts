@@ -1,0 +1,96 @@
+import type Database from 'better-sqlite3';
+import type { OutboxMessage } from '../../core/contributors/outbox.js';
+import type { OutboxRow, OutboxStore } from '../../ports/outbox.js';
+
+interface Row {
+  key: string;
+  body: string;
+  status: OutboxRow['status'];
+  attempts: number;
+  next_at: number | null;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+const fromRow = (r: Row): OutboxRow => ({
+  message: JSON.parse(r.body) as OutboxMessage, status: r.status, attempts: r.attempts,
+  ...(r.next_at === null ? {} : { nextAt: r.next_at }), ...(r.last_error === null ? {} : { lastError: r.last_error }), ...(r.done_at === null ? {} : { doneAt: r.done_at }),
+});
+
+/** Writes outbox rows inside the processing transaction (the decision's). */
+export class SqliteOutboxWrites {
+  private readonly insert;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO outbox (key, workspace_id, profile_id, channel, contributor, body, status, attempts, next_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+    );
+  }
+
+  write(messages: readonly OutboxMessage[]): void {
+    for (const m of messages) this.insert.run(m.key, m.workspaceId, m.profileId, m.channel, m.contributor ?? null, JSON.stringify(m), m.at, m.at);
+  }
+}
+
+/** The dispatcher's side of the outbox. */
+export class SqliteOutbox implements OutboxStore {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    this.s = {
+      due: db.prepare("SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?"),
+      nextDue: db.prepare("SELECT min(next_at) FROM outbox WHERE status = 'pending'").pluck(),
+      delivered: db.prepare("UPDATE outbox SET status = 'delivered', attempts = attempts + 1, next_at = NULL, done_at = ? WHERE key = ? AND status = 'pending'"),
+      failed: db.prepare("UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, done_at = ? WHERE key = ? AND status = 'pending'"),
+      dead: db.prepare("SELECT * FROM outbox WHERE status = 'dead' AND workspace_id = ? ORDER BY created_at LIMIT ?"),
+      retryOne: db.prepare("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, done_at = NULL WHERE status = 'dead' AND workspace_id = ? AND key = ?"),
+      retryAll: db.prepare("UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, done_at = NULL WHERE status = 'dead' AND workspace_id = ?"),
+      dropOne: db.prepare("DELETE FROM outbox WHERE status = 'dead' AND workspace_id = ? AND key = ?"),
+      dropAll: db.prepare("DELETE FROM outbox WHERE status = 'dead' AND workspace_id = ?"),
+      get: db.prepare('SELECT * FROM outbox WHERE workspace_id = ? AND key = ?'),
+      depth: db.prepare("SELECT coalesce(contributor, '') AS c, channel, count(*) AS n FROM outbox WHERE status = 'pending' AND workspace_id = ? GROUP BY c, channel"),
+    };
+  }
+
+  due(now: number, limit: number, skip: ReadonlySet<string>): Promise<readonly OutboxRow[]> {
+    const rows = (this.s.due.all(now, limit + skip.size) as Row[]).filter((r) => !skip.has(r.key)).slice(0, limit);
+    return Promise.resolve(rows.map(fromRow));
+  }
+
+  nextDue(): Promise<number | undefined> {
+    return Promise.resolve((this.s.nextDue.get() as number | null) ?? undefined);
+  }
+
+  delivered(key: string, now: number): Promise<void> {
+    this.s.delivered.run(now, key);
+    return Promise.resolve();
+  }
+
+  failed(key: string, attempts: number, error: string, nextAt: number | undefined, now: number): Promise<void> {
+    this.s.failed.run(nextAt === undefined ? 'dead' : 'pending', attempts, nextAt ?? null, error.slice(0, 1000), nextAt === undefined ? now : null, key);
+    return Promise.resolve();
+  }
+
+  dead(workspaceId: string, limit: number): Promise<readonly OutboxRow[]> {
+    return Promise.resolve((this.s.dead.all(workspaceId, limit) as Row[]).map(fromRow));
+  }
+
+  retry(workspaceId: string, key: string | undefined, now: number): Promise<number> {
+    return Promise.resolve((key === undefined ? this.s.retryAll.run(now, workspaceId) : this.s.retryOne.run(now, workspaceId, key)).changes);
+  }
+
+  drop(workspaceId: string, key: string | undefined): Promise<number> {
+    return Promise.resolve((key === undefined ? this.s.dropAll.run(workspaceId) : this.s.dropOne.run(workspaceId, key)).changes);
+  }
+
+  get(workspaceId: string, key: string): Promise<OutboxRow | undefined> {
+    const r = this.s.get.get(workspaceId, key) as Row | undefined;
+    return Promise.resolve(r && fromRow(r));
+  }
+
+  depth(workspaceId: string): Promise<readonly { readonly contributor?: string; readonly channel: string; readonly pending: number }[]> {
+    const rows = this.s.depth.all(workspaceId) as { c: string; channel: string; n: number }[];
+    return Promise.resolve(rows.map((r) => ({ ...(r.c === '' ? {} : { contributor: r.c }), channel: r.channel, pending: r.n })));
+  }
+}

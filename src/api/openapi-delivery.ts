@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { Contributor } from '../core/contributors/contributor.js';
+import { Template } from '../core/templates/template.js';
+import { MailboxQuery } from './delivery-routes.js';
+import { content, json, problems, type Schema } from './openapi-parts.js';
+
+const Health = z.object({
+  queueDepth: z.number().int().describe('messages waiting for this contributor'), attempts: z.number().int(),
+  errorRate: z.number().nullable().describe('failed attempts / attempts; null before the first'), lastSuccessAt: z.iso.datetime().nullable(),
+  lastError: z.string().nullable(), lastErrorAt: z.iso.datetime().nullable(),
+});
+const ContributorView = Contributor.omit({ credentials: true }).extend({ hasCredentials: z.boolean(), health: Health });
+const OutboxView = z.object({
+  key: z.string().describe('the idempotency key'), status: z.enum(['pending', 'delivered', 'dead']), attempts: z.number().int(), nextAt: z.iso.datetime().nullable(),
+  lastError: z.string().nullable(), doneAt: z.iso.datetime().nullable(), profileId: z.string(), channel: z.string(), contributor: z.string().nullable(),
+  template: z.string(), journeyId: z.string(), decisionId: z.string(), createdAt: z.iso.datetime().nullable(),
+});
+const Mail = z.object({ key: z.string(), channel: z.string(), to: z.string(), subject: z.string().optional(), text: z.string().optional(), html: z.string().optional(), body: z.string().optional(), headers: z.record(z.string(), z.string()).optional(), at: z.number() });
+
+const security = [{ adminKey: [] }];
+const ok = (s: Schema, code = '200') => ({ [code]: { description: 'ok', ...content(s) } });
+const param = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const list = (item: Schema) => z.object({ items: z.array(item), nextCursor: z.null() });
+const gone = { '204': { description: 'deleted' } };
+
+/** Contributors, templates, the outbox, the mailbox and the links in messages, in the OpenAPI document. */
+export function deliveryPaths(): Record<string, unknown> {
+  const tags = ['delivery'];
+  const links = ['message links'];
+  return {
+    '/v1/contributors': {
+      get: { tags, security, summary: 'Contributors with their health (never their credentials)', responses: { ...ok(list(ContributorView)), ...problems(401) } },
+      post: { tags, security, summary: 'Add a contributor; credentials are stored encrypted', requestBody: { required: true, ...content(Contributor) }, responses: { ...ok(ContributorView, '201'), ...problems(400, 401, 409) } },
+    },
+    '/v1/contributors/{id}': {
+      get: { tags, security, summary: 'One contributor with its health', parameters: [param('id')], responses: { ...ok(ContributorView), ...problems(401, 404) } },
+      put: { tags, security, summary: 'Change a contributor (credentials kept when the body has none)', parameters: [param('id')], requestBody: { required: true, ...content(Contributor) }, responses: { ...ok(ContributorView), ...problems(400, 401) } },
+      delete: { tags, security, summary: 'Remove a contributor', parameters: [param('id')], responses: { ...gone, ...problems(401, 404) } },
+    },
+    '/v1/templates': { get: { tags, security, summary: 'Message templates', responses: { ...ok(list(Template)), ...problems(401) } } },
+    '/v1/templates/{id}': {
+      get: { tags, security, summary: 'One template', parameters: [param('id')], responses: { ...ok(Template), ...problems(401, 404) } },
+      put: { tags, security, summary: 'Create or replace a template (Liquid checked; 400 names the field)', parameters: [param('id')], requestBody: { required: true, ...content(Template) }, responses: { ...ok(Template), ...ok(Template, '201'), ...problems(400, 401) } },
+      delete: { tags, security, summary: 'Delete a template', parameters: [param('id')], responses: { ...gone, ...problems(401, 404) } },
+    },
+    '/v1/outbox/{key}': { get: { tags, security, summary: "One message's delivery", parameters: [param('key')], responses: { ...ok(OutboxView), ...problems(401, 404) } } },
+    '/v1/outbox/dlq': { get: { tags, security, summary: 'The dead-letter queue', responses: { ...ok(list(OutboxView)), ...problems(401) } } },
+    '/v1/outbox/dlq/{key}/retry': { post: { tags, security, summary: 'Queue a dead message again', parameters: [param('key')], responses: { ...ok(z.object({ retried: z.number().int() })), ...problems(401, 404) } } },
+    '/v1/outbox/dlq/{key}': { delete: { tags, security, summary: 'Drop a dead message', parameters: [param('key')], responses: { ...gone, ...problems(401, 404) } } },
+    '/v1/mailbox': {
+      get: {
+        tags, security, summary: 'What the built-in capture contributor received (local development)',
+        parameters: Object.entries(MailboxQuery.shape as Record<string, Schema>).map(([name, s]) => ({ name, in: 'query', required: false, schema: json(s) })),
+        responses: { ...ok(z.object({ items: z.array(Mail) })), ...problems(400, 401) },
+      },
+    },
+    '/t/c/{token}': { get: { tags: links, summary: 'A tracked link: records `Message Clicked`, then redirects to the destination', parameters: [param('token')], responses: { '302': { description: 'to the link\'s destination' }, ...problems(404) } } },
+    '/t/o/{token}': { get: { tags: links, summary: 'The open pixel (`{token}.gif`): records `Message Opened`', parameters: [param('token')], responses: { '200': { description: 'a 1×1 GIF', content: { 'image/gif': {} } } } } },
+    '/u/{token}': {
+      get: { tags: links, summary: 'The unsubscribe page (a button that POSTs)', parameters: [param('token')], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...problems(404) } },
+      post: { tags: links, summary: 'Unsubscribe (RFC 8058 one-click): consent for the message\'s purpose on its channel is withdrawn at once', parameters: [param('token')], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...problems(404) } },
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import { nextAttempt, DEFAULT_RETRY, type RetryPolicy } from '../core/contributors/backoff.js';
+import { contributorFor, type Contributor } from '../core/contributors/contributor.js';
+import type { OutboxMessage } from '../core/contributors/outbox.js';
+import type { Clock } from '../ports/clock.js';
+import type { DeliveryAdapter, DeliveryResult, OutboundMessage } from '../ports/delivery.js';
+import type { OutboxRow, OutboxStore } from '../ports/outbox.js';
+import type { ProfileReader, ProfileView } from '../ports/profile-reader.js';
+import type { ContributorRegistry } from './contributors.js';
+
+/** Renders an outbox message for a profile (template, address, links); an error sends it to the dead-letter queue. */
+export type Render = (m: OutboxMessage, profile: ProfileView, contributor: Contributor) => Promise<{ ok: true; message: OutboundMessage } | { ok: false; error: string }>;
+
+export interface DispatcherPorts {
+  readonly outbox: OutboxStore;
+  readonly contributors: ContributorRegistry;
+  readonly reader: ProfileReader;
+  readonly adapters: Readonly<Partial<Record<Contributor['provider'], DeliveryAdapter>>>;
+  readonly render: Render;
+  /** Receipts back as events (`Message Delivered`, `Message Bounced`), on the profile's timeline. */
+  readonly receipt: (m: OutboxMessage, event: string, properties: Readonly<Record<string, unknown>>) => Promise<void>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly retry?: RetryPolicy;
+  readonly random?: () => number;
+  /** While idle, how often to look for messages written by processing. */
+  readonly idleCheckMs?: number;
+}
+
+const BATCH = 256;
+
+/**
+ * Delivers the outbox: due messages go to their contributor's adapter, at most `concurrency` at once
+ * and `rateLimit.perSecond` per contributor; a retryable fault is tried again with exponential
+ * back-off and jitter, the rest (and messages out of attempts) go to the dead-letter queue. A row
+ * leaves `pending` only after its answer, so after a crash an action is sent again, with the same
+ * idempotency key, never lost.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Set<string>();
+  private readonly busy = new Map<string, number>();
+  private readonly tokens = new Map<string, { n: number; at: number }>();
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private idle: NodeJS.Timeout | undefined;
+  private cancelDue: (() => void) | undefined;
+  private readonly sends = new Set<Promise<void>>();
+
+  constructor(private readonly p: DispatcherPorts) {}
+
+  start(): void {
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.idle);
+    this.cancelDue?.();
+    while (this.running || this.sends.size > 0) await Promise.race([...this.sends, new Promise((r) => setTimeout(r, 5))]);
+  }
+
+  /** Resolves when nothing is due or in flight now. */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      while (this.running || this.sends.size > 0) await Promise.race([...this.sends, new Promise((r) => setTimeout(r, 5))]);
+      const due = await this.p.outbox.nextDue();
+      if (due === undefined || due > this.p.clock.now()) return;
+      this.kick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    clearTimeout(this.idle);
+    void this.pump()
+      .catch((e: unknown) => this.p.log.error({ err: e }, 'dispatch failed; retrying'))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else void this.sleep();
+      });
+  }
+
+  private async sleep(): Promise<void> {
+    if (this.stopped) return;
+    this.cancelDue?.();
+    const due = await this.p.outbox.nextDue();
+    if (this.stopped || this.running) return;
+    // A message due now but not started is in flight or waits for its contributor's capacity: the end of a send kicks again.
+    if (due !== undefined && due > this.p.clock.now()) this.cancelDue = this.p.clock.at(due, () => this.kick());
+    this.idle = setTimeout(() => this.kick(), this.p.idleCheckMs ?? 250);
+  }
+
+  private async pump(): Promise<void> {
+    const now = this.p.clock.now();
+    const rows = await this.p.outbox.due(now, BATCH, this.inFlight);
+    for (const row of rows) {
+      const m = row.message;
+      const contributor = contributorFor(m.channel, m.contributor, await this.p.contributors.of(m.workspaceId));
+      if (!contributor) {
+        await this.p.outbox.failed(m.key, row.attempts + 1, `no contributor delivers ${m.channel}${m.contributor ? ` (named: ${m.contributor})` : ''}`, undefined, now);
+        continue;
+      }
+      if (!this.mayStart(contributor, now)) continue;
+      this.start1(row, contributor);
+    }
+  }
+
+  /** Per contributor: in-flight below its concurrency, and a token of its rate. */
+  private mayStart(c: Contributor, now: number): boolean {
+    if ((this.busy.get(c.id) ?? 0) >= c.concurrency) return false;
+    if (!c.rateLimit) return true;
+    const b = this.tokens.get(c.id) ?? { n: c.rateLimit.perSecond, at: now };
+    const n = Math.min(c.rateLimit.perSecond, b.n + ((now - b.at) / 1000) * c.rateLimit.perSecond);
+    if (n < 1) {
+      this.tokens.set(c.id, { n, at: now });
+      setTimeout(() => this.kick(), Math.ceil(((1 - n) / c.rateLimit.perSecond) * 1000));
+      return false;
+    }
+    this.tokens.set(c.id, { n: n - 1, at: now });
+    return true;
+  }
+
+  private start1(row: OutboxRow, c: Contributor): void {
+    const key = row.message.key;
+    this.inFlight.add(key);
+    this.busy.set(c.id, (this.busy.get(c.id) ?? 0) + 1);
+    const send = this.deliver(row, c)
+      .catch((e: unknown) => this.p.log.error({ err: e, key }, 'delivery bookkeeping failed'))
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.busy.set(c.id, (this.busy.get(c.id) ?? 1) - 1);
+        this.sends.delete(send);
+        this.kick();
+      });
+    this.sends.add(send);
+  }
+
+  private async deliver(row: OutboxRow, c: Contributor): Promise<void> {
+    const m = row.message;
+    const { result, to } = await this.attempt(m, c);
+    const now = this.p.clock.now();
+    const attempts = row.attempts + 1;
+    await this.p.contributors.recordAttempt(m.workspaceId, c.id, result.ok ? undefined : result.error, now);
+    if (result.ok) {
+      await this.p.outbox.delivered(m.key, now);
+      await this.p.receipt(m, 'Message Delivered', { contributor: c.id, attempts, ...(result.providerId === undefined ? {} : { providerId: result.providerId }) });
+      return;
+    }
+    const next = result.retryable ? nextAttempt(attempts, now, (this.p.random ?? Math.random)(), this.p.retry ?? DEFAULT_RETRY, result.retryAfterMs) : undefined;
+    await this.p.outbox.failed(m.key, attempts, result.error, next, now);
+    // A bounce is the contributor's answer; a message that could not even be made (no template, no address) is only dead-lettered.
+    if (next === undefined && to !== undefined) await this.p.receipt(m, 'Message Bounced', { contributor: c.id, attempts, error: result.error, permanent: !result.retryable, to });
+  }
+
+  private async attempt(m: OutboxMessage, c: Contributor): Promise<{ result: DeliveryResult; to?: string }> {
+    const fail = (error: string): { result: DeliveryResult } => ({ result: { ok: false, retryable: false, error } });
+    const adapter = this.p.adapters[c.provider];
+    if (!adapter) return fail(`no adapter for provider ${c.provider}`);
+    const profile = await this.p.reader.byId(m.workspaceId, m.profileId);
+    if (!profile) return fail(`profile ${m.profileId} is gone`);
+    const rendered = await this.p.render(m, profile, c);
+    if (!rendered.ok) return fail(rendered.error);
+    const to = rendered.message.to;
+    try {
+      return { result: await adapter.send(rendered.message, await this.p.contributors.settingsOf(m.workspaceId, c)), to };
+    } catch (e) {
+      return { result: { ok: false, retryable: true, error: (e as Error).message }, to };
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js';
+import { publishJourney, saveJourney } from '../src/engine/journeys.js';
+import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
+import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
+
+const T0 = Date.parse('2026-03-02T10:00:00.000Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+async function deploy(t: TestHub, def: JourneyDefinitionInput): Promise<void> {
+  expect((await saveJourney(t.hub, DEFAULT_WORKSPACE, def)).ok).toBe(true);
+  expect((await publishJourney(t.hub, DEFAULT_WORKSPACE, def.id)).ok).toBe(true);
+}
+
+const welcome = (template = 'welcome'): JourneyDefinitionInput => ({
+  id: 'welcome', name: 'Welcome', owner: 'ada@example.com', team: 'CRM', entry: { event: 'Signed Up' }, reentry: { mode: 'always' }, start: 'mail',
+  steps: { mail: { kind: 'action', channel: 'email', template, next: 'end' }, end: { kind: 'exit' } },
+} as JourneyDefinitionInput);
+
+const TEMPLATE = {
+  channel: 'email', subject: 'Welcome, {{ profile.firstName }}!', text: 'Your plan: {{ event.plan }}. Unsubscribe: {{ message.unsubscribe_url }}',
+  html: '<p>Hello {{ profile.firstName }}</p>',
+};
+
+interface Mail { key: string; to: string; subject?: string; text?: string; headers?: Record<string, string> }
+const mailbox = async (t: TestHub) => (await admin(t, 'GET', '/v1/mailbox')).json<{ items: Mail[] }>().items;
+
+/** Processing, then dispatch, until both are idle. */
+async function delivered(t: TestHub): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await settled(t);
+    await t.hub.dispatcher.whenIdle();
+  }
+}
+
+describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscribe', () => {
+  it('a decided email is rendered with Liquid, lands in the mailbox once, and comes back as Message Delivered', async () => {
+    const { t } = await hubAt(T0);
+    expect((await admin(t, 'PUT', '/v1/templates/welcome', TEMPLATE)).statusCode).toBe(201);
+    await deploy(t, welcome());
+    await sendBatch(t, [
+      { type: 'identify', userId: 'ada', traits: { firstName: 'Ada', email: 'Ada@Example.com', consent: { marketing: true } }, timestamp: iso(T0) },
+      { type: 'track', userId: 'ada', event: 'Signed Up', properties: { plan: 'pro' }, timestamp: iso(T0) },
+    ]);
+    await delivered(t);
+    const [mail, ...more] = await mailbox(t);
+    expect(more).toEqual([]);
+    expect(mail).toMatchObject({ to: 'Ada@Example.com', subject: 'Welcome, Ada!', headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } });
+    expect(mail?.text).toMatch(/^Your plan: pro\. Unsubscribe: http:\/\/127\.0\.0\.1:8080\/u\/\S+$/);
+    expect((await admin(t, 'GET', `/v1/outbox/${encodeURIComponent(mail?.key ?? '')}`)).json()).toMatchObject({ status: 'delivered', attempts: 1 });
+
+    const p = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string }>();
+    const timeline = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string; properties?: Record<string, unknown> }[] }>().items;
+    expect(timeline.find((i) => i.event === 'Message Delivered')?.properties).toMatchObject({ channel: 'email', messageKey: mail?.key, contributor: 'mailbox', journeyId: 'welcome' });
+    const mailboxContributor = (await admin(t, 'GET', '/v1/contributors')).json<{ items: { id: string; health: Record<string, unknown> }[] }>().items.find((c) => c.id === 'mailbox');
+    expect(mailboxContributor?.health).toMatchObject({ queueDepth: 0, attempts: 1, errorRate: 0 });
+  });
+
+  it('the unsubscribe link withdraws consent at once: the next marketing email is rejected, and the trace says why', async () => {
+    const { t, clock } = await hubAt(T0);
+    await admin(t, 'PUT', '/v1/policy', { optIn: ['marketing'] });
+    await admin(t, 'PUT', '/v1/templates/welcome', TEMPLATE);
+    await deploy(t, welcome());
+    await sendBatch(t, [
+      { type: 'identify', userId: 'ada', traits: { firstName: 'Ada', email: 'ada@example.com', consent: { marketing: true } }, timestamp: iso(T0) },
+      { type: 'track', userId: 'ada', event: 'Signed Up', timestamp: iso(T0) },
+    ]);
+    await delivered(t);
+    const [mail] = await mailbox(t);
+    const url = new URL(/<(.+)>/.exec(mail?.headers?.['List-Unsubscribe'] ?? '')?.[1] ?? 'http://x/none');
+    expect((await t.app.inject({ method: 'GET', url: url.pathname })).statusCode).toBe(200);
+    const one = await t.app.inject({ method: 'POST', url: url.pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(one.statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'POST', url: `${url.pathname}x` })).statusCode).toBe(404);
+    await settled(t);
+    const profile = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string; traits: Record<string, unknown> }>();
+    expect(profile.traits.consent).toEqual({ marketing: { email: false, sms: true, push: true, inApp: true, webhook: true } });
+
+    clock.advanceTo(T0 + 60_000);
+    await sendBatch(t, [{ type: 'track', userId: 'ada', event: 'Signed Up', timestamp: iso(T0 + 60_000), messageId: 'again' }]);
+    await delivered(t);
+    expect(await mailbox(t)).toHaveLength(1);
+    const decisions = (await admin(t, 'GET', `/v1/profiles/${profile.id}/decisions`)).json<{ items: { candidates: { outcome: string; rule: string | null }[] }[] }>().items;
+    expect(decisions[0]?.candidates[0]).toMatchObject({ outcome: 'rejected', rule: 'consent:marketing:email' });
+  });
+
+  it('an undeliverable message goes to the dead-letter queue; fixed and retried, it is delivered', async () => {
+    const { t } = await hubAt(T0);
+    await deploy(t, welcome('missing'));
+    await sendBatch(t, [
+      { type: 'identify', userId: 'ada', traits: { email: 'ada@example.com' }, timestamp: iso(T0) },
+      { type: 'track', userId: 'ada', event: 'Signed Up', timestamp: iso(T0) },
+    ]);
+    await delivered(t);
+    const dlq = (await admin(t, 'GET', '/v1/outbox/dlq')).json<{ items: { key: string; lastError: string; status: string }[] }>().items;
+    expect(dlq).toEqual([expect.objectContaining({ status: 'dead', lastError: 'no template "missing"' })]);
+    await admin(t, 'PUT', '/v1/templates/missing', TEMPLATE);
+    expect((await admin(t, 'POST', `/v1/outbox/dlq/${encodeURIComponent(dlq[0]?.key ?? '')}/retry`)).json()).toEqual({ retried: 1 });
+    await delivered(t);
+    expect(await mailbox(t)).toHaveLength(1);
+    expect((await admin(t, 'GET', '/v1/outbox/dlq')).json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('contributors: validated (400 naming the field), credentials stored sealed and never returned', async () => {
+    const { t } = await hubAt(T0);
+    const naming = { ...welcome(), id: 'named', steps: { mail: { kind: 'action', channel: 'email', template: 'welcome', contributor: 'mailer', next: 'end' }, end: { kind: 'exit' } } };
+    const refused = await admin(t, 'POST', '/v1/journeys', naming);
+    expect(refused.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['steps.mail.contributor']);
+    const bad = await admin(t, 'POST', '/v1/contributors', { id: 'Mailer', name: 'M', role: 'boss', kind: 'email', provider: 'smtp', channels: ['email'] });
+    expect(bad.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['id', 'role']);
+    const smtp = { id: 'mailer', name: 'Mailer', role: 'engagementEnhancer', kind: 'email', provider: 'smtp', channels: ['email'], default: true, settings: { host: '127.0.0.1', port: 2525, from: 'hub@example.com' }, credentials: { password: 's3cret' } };
+    const created = await admin(t, 'POST', '/v1/contributors', smtp);
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain('s3cret');
+    expect(created.json()).toMatchObject({ id: 'mailer', hasCredentials: true, health: { queueDepth: 0, attempts: 0, errorRate: null } });
+    expect((await admin(t, 'POST', '/v1/contributors', smtp)).statusCode).toBe(409);
+    const stored = await t.hub.store.contributors.get(DEFAULT_WORKSPACE, 'mailer');
+    expect(stored?.sealed).toBeDefined();
+    expect(stored?.sealed).not.toContain('s3cret');
+    expect(await t.hub.contributors.settingsOf(DEFAULT_WORKSPACE, stored?.contributor as never)).toMatchObject({ host: '127.0.0.1', password: 's3cret' });
+    expect((await admin(t, 'GET', '/v1/contributors')).body).not.toContain('s3cret');
+    expect((await admin(t, 'POST', '/v1/journeys', naming)).statusCode).toBe(201);
+  });
+});
