@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js';
 import { publishJourney, saveJourney } from '../src/engine/journeys.js';
 import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
-import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
+import { admin, basic, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -120,5 +120,33 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     expect(await t.hub.contributors.settingsOf(DEFAULT_WORKSPACE, stored?.contributor as never)).toMatchObject({ host: '127.0.0.1', password: 's3cret' });
     expect((await admin(t, 'GET', '/v1/contributors')).body).not.toContain('s3cret');
     expect((await admin(t, 'POST', '/v1/journeys', naming)).statusCode).toBe(201);
+  });
+
+  it('in-app messages wait in the inbox; the app fetches them with the write key, marks them read (Message Opened) or dismisses them', async () => {
+    const { t } = await hubAt(T0);
+    expect((await admin(t, 'PUT', '/v1/templates/card', { channel: 'inApp', payload: { title: 'Hi {{ profile.firstName }}', cta: '{{ event.plan }}' } })).statusCode).toBe(201);
+    await deploy(t, { ...welcome(), steps: { mail: { kind: 'action', channel: 'inApp', template: 'card', purpose: 'service', next: 'end' }, end: { kind: 'exit' } } } as JourneyDefinitionInput);
+    await sendBatch(t, [
+      { type: 'identify', userId: 'ada', traits: { firstName: 'Ada' }, timestamp: iso(T0) },
+      { type: 'track', userId: 'ada', event: 'Signed Up', properties: { plan: 'pro' }, timestamp: iso(T0) },
+    ]);
+    await delivered(t);
+    const get = (q: string) => t.app.inject({ method: 'GET', url: `/v1/inbox${q}`, headers: { authorization: basic() } });
+    const items = (await get('?userId=ada')).json<{ items: { key: string; payload: unknown; status: string }[] }>().items;
+    expect(items).toEqual([expect.objectContaining({ payload: { title: 'Hi Ada', cta: 'pro' }, status: 'unread' })]);
+    expect((await get('?userId=nobody')).json()).toEqual({ items: [] });
+    expect((await get('')).json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['userId']);
+    expect((await t.app.inject({ method: 'GET', url: '/v1/inbox?userId=ada' })).statusCode).toBe(401);
+
+    const mark = (key: string, action: string, userId = 'ada') => t.app.inject({ method: 'POST', url: `/v1/inbox/${encodeURIComponent(key)}/${action}`, headers: { authorization: basic() }, payload: { userId } });
+    const key = items[0]?.key ?? '';
+    expect((await mark(key, 'read', 'bob')).statusCode).toBe(404);
+    expect((await mark(key, 'read')).json()).toEqual({ key, status: 'read' });
+    await settled(t);
+    const p = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string }>();
+    const timeline = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string; properties?: Record<string, unknown> }[] }>().items;
+    expect(timeline.find((i) => i.event === 'Message Opened')?.properties).toMatchObject({ channel: 'inApp', messageKey: key, via: 'inbox' });
+    expect((await mark(key, 'dismiss')).json()).toEqual({ key, status: 'dismissed' });
+    expect((await get('?userId=ada')).json()).toEqual({ items: [] });
   });
 });

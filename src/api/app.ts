@@ -7,6 +7,7 @@ import { registerCors } from './cors.js';
 import { decideRoutes } from './decide-routes.js';
 import { decisionRoutes } from './decision-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
+import { inboxRoutes } from './inbox-routes.js';
 import { linkRoutes } from './link-routes.js';
 import { eventSchemaRoutes } from './event-schema-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
@@ -50,6 +51,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => decisionRoutes(scope, hub));
   void app.register(async (scope) => deliveryRoutes(scope, hub));
   void app.register(async (scope) => linkRoutes(scope, hub));
+  inboxRoutes(app, hub);
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

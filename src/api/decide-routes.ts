@@ -31,7 +31,7 @@ export function decideRoutes(app: FastifyInstance, hub: Hub): void {
 }
 
 /** The workspace of the request's write key (HTTP Basic or `writeKey` in the body), from an origin it allows; else the problem is sent. */
-async function writeKeyWorkspace(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
+export async function writeKeyWorkspace(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
   const refuse = (status: number, detail: string): undefined => void sendProblem(reply, problem(status, detail));
   const key = writeKeyOf(req, req.body);
   if (key === undefined) return refuse(401, 'missing write key: send it as the HTTP Basic user name (empty password) or as writeKey in the body');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Contributor } from '../core/contributors/contributor.js';
 import { Template } from '../core/templates/template.js';
 import { MailboxQuery } from './delivery-routes.js';
+import { InboxMark } from './inbox-routes.js';
 import { content, json, problems, type Schema } from './openapi-parts.js';
 
 const Health = z.object({
@@ -54,6 +55,15 @@ export function deliveryPaths(): Record<string, unknown> {
         responses: { ...ok(z.object({ items: z.array(Mail) })), ...problems(400, 401) },
       },
     },
+    '/v1/inbox': {
+      get: {
+        tags: ['in-app'], security: [{ writeKey: [] }], summary: "A visitor's in-app messages (not dismissed), newest first",
+        parameters: ['userId', 'anonymousId', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: name === 'limit' ? 'integer' : 'string' } })),
+        responses: { ...ok(z.object({ items: z.array(z.object({ key: z.string(), payload: z.record(z.string(), z.unknown()), status: z.enum(['unread', 'read']), createdAt: z.iso.datetime() })) })), ...problems(400, 401, 403) },
+      },
+    },
+    '/v1/inbox/{key}/read': { post: { tags: ['in-app'], security: [{ writeKey: [] }], summary: 'Mark a message read (a `Message Opened` receipt)', parameters: [param('key')], requestBody: { required: true, ...content(InboxMark) }, responses: { ...ok(z.object({ key: z.string(), status: z.literal('read') })), ...problems(400, 401, 403, 404) } } },
+    '/v1/inbox/{key}/dismiss': { post: { tags: ['in-app'], security: [{ writeKey: [] }], summary: 'Dismiss a message (a `Message Dismissed` receipt)', parameters: [param('key')], requestBody: { required: true, ...content(InboxMark) }, responses: { ...ok(z.object({ key: z.string(), status: z.literal('dismissed') })), ...problems(400, 401, 403, 404) } } },
     '/t/c/{token}': { get: { tags: links, summary: 'A tracked link: records `Message Clicked`, then redirects to the destination', parameters: [param('token')], responses: { '302': { description: 'to the link\'s destination' }, ...problems(404) } } },
     '/t/o/{token}': { get: { tags: links, summary: 'The open pixel (`{token}.gif`): records `Message Opened`', parameters: [param('token')], responses: { '200': { description: 'a 1×1 GIF', content: { 'image/gif': {} } } } } },
     '/u/{token}': {

@@ -1,4 +1,4 @@
-import { Contributor, contributorFor, MAILBOX } from '../core/contributors/contributor.js';
+import { BUILT_IN, Contributor, contributorFor } from '../core/contributors/contributor.js';
 import type { Channel } from '../core/journeys/definition.js';
 import { zodErrors } from '../core/events/validate.js';
 import { err, ok, type FieldError, type Result } from '../core/result.js';
@@ -25,7 +25,7 @@ export class ContributorRegistry {
 
   /** Settings with the credentials opened (never leave the hub). */
   async settingsOf(workspaceId: string, c: Contributor): Promise<ContributorSettings> {
-    if (c.id === MAILBOX.id && c.provider === 'mailbox') return {};
+    if (BUILT_IN.includes(c)) return {};
     const stored = await this.store.get(workspaceId, c.id);
     const secret = stored?.sealed === undefined ? {} : (this.secrets.open(stored.sealed) as Record<string, unknown>);
     return { ...c.settings, ...secret };
@@ -37,7 +37,8 @@ export class ContributorRegistry {
     if (!parsed.success) return err(zodErrors(parsed.error, ''));
     const { credentials, ...contributor } = parsed.data;
     if (id !== undefined && contributor.id !== id) return err([{ path: 'id', message: `must be "${id}", the contributor being changed` }]);
-    if (contributor.id === MAILBOX.id) return err([{ path: 'id', message: '"mailbox" is the built-in capture contributor' }]);
+    if (BUILT_IN.some((b) => b.id === contributor.id)) return err([{ path: 'id', message: `"${contributor.id}" is a built-in contributor` }]);
+    if (BUILT_IN.some((b) => b.provider === contributor.provider)) return err([{ path: 'provider', message: `"${contributor.provider}" is the built-in "${contributor.provider}" contributor's` }]);
     await this.store.put(workspaceId, contributor, credentials === undefined ? undefined : this.secrets.seal(credentials), now);
     this.cache.delete(workspaceId);
     return ok(parsed.data);
@@ -55,7 +56,7 @@ export class ContributorRegistry {
   /** Every contributor (the built-in mailbox too) with its health: queue depth, error rate, last success; never the credentials. */
   async withHealth(workspaceId: string, outbox: OutboxStore): Promise<readonly ContributorView[]> {
     const [stored, health, depth, all] = [await this.store.list(workspaceId), await this.store.health(workspaceId), await outbox.depth(workspaceId), await this.of(workspaceId)];
-    const rows = [...stored.map((s) => ({ contributor: s.contributor, hasCredentials: s.sealed !== undefined })), { contributor: MAILBOX, hasCredentials: false }];
+    const rows = [...stored.map((s) => ({ contributor: s.contributor, hasCredentials: s.sealed !== undefined })), ...BUILT_IN.map((c) => ({ contributor: c, hasCredentials: false }))];
     return rows.map(({ contributor: c, hasCredentials }) => {
       const h = health.get(c.id);
       const queueDepth = depth.filter((d) => contributorFor(d.channel as Channel, d.contributor, all)?.id === c.id).reduce((n, d) => n + d.pending, 0);

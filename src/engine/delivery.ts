@@ -12,7 +12,7 @@ import { recordReceipt } from './receipts.js';
 /** The channel adapters, by provider. */
 export function deliveryAdapters(store: Store, config: Config): Partial<Record<Provider, DeliveryAdapter>> {
   const allow = [...config.allowDestinations];
-  return { mailbox: store.mailbox, smtp: new SmtpEmail(), webhook: new WebhookDelivery({ allow }), jsonSms: new JsonSms({ allow }), twilio: new TwilioSms({ allow }) };
+  return { mailbox: store.mailbox, inbox: store.inbox, smtp: new SmtpEmail(), webhook: new WebhookDelivery({ allow }), jsonSms: new JsonSms({ allow }), twilio: new TwilioSms({ allow }) };
 }
 
 /** A receipt from dispatch: an event on the profile's timeline; a permanent bounce also suppresses the address on its channel. */

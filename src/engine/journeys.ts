@@ -1,4 +1,4 @@
-import { MAILBOX } from '../core/contributors/contributor.js';
+import { BUILT_IN } from '../core/contributors/contributor.js';
 import { eventCatalogue, type EventSchemaBody } from '../core/events/event-schema.js';
 import { indexJourneys, type JourneyWorkspace } from '../core/journeys/batch.js';
 import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definition.js';
@@ -48,7 +48,7 @@ async function catalogue(hub: JourneyHub, workspaceId: string): Promise<JourneyC
   const segments = await hub.store.definitions.list(workspaceId, 'segment');
   const schemas = await hub.store.definitions.list(workspaceId, 'eventSchema');
   const events = eventCatalogue(schemas.map((d) => ({ event: d.name, body: d.body as EventSchemaBody })));
-  const contributors = new Set([MAILBOX.id, ...(await hub.store.contributors.list(workspaceId)).map((c) => c.contributor.id)]);
+  const contributors = new Set([...BUILT_IN.map((c) => c.id), ...(await hub.store.contributors.list(workspaceId)).map((c) => c.contributor.id)]);
   return { segments: new Set(segments.map((s) => s.id)), contributors, ...(events ? { events } : {}) };
 }
 

@@ -78,3 +78,21 @@ export interface TemplateStore {
   put(workspaceId: string, t: Template, now: number): Promise<void>;
   remove(workspaceId: string, id: string): Promise<boolean>;
 }
+
+export interface InboxMessage {
+  readonly key: string;
+  readonly profileId: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly status: 'unread' | 'read' | 'dismissed';
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** In-app messages per profile, fetched by the app. */
+export interface InboxStore {
+  /** A profile's messages not dismissed, newest first. */
+  list(workspaceId: string, profileId: string, limit: number): Promise<readonly InboxMessage[]>;
+  get(workspaceId: string, key: string): Promise<InboxMessage | undefined>;
+  /** Answers whether the profile has that message. */
+  mark(workspaceId: string, profileId: string, key: string, status: 'read' | 'dismissed', now: number): Promise<boolean>;
+}

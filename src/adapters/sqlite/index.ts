@@ -5,7 +5,7 @@ import type { ContentStore } from '../../ports/content.js';
 import type { ContextStore } from '../../ports/context.js';
 import type { ContactLedger, DecisionReader, PolicyStore, SuppressionStore } from '../../ports/decisions.js';
 import type { DefinitionStore } from '../../ports/definitions.js';
-import type { ContributorStore, MailboxStore, OutboxStore, TemplateStore } from '../../ports/outbox.js';
+import type { ContributorStore, InboxStore, MailboxStore, OutboxStore, TemplateStore } from '../../ports/outbox.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { IdempotencyStore } from '../../ports/idempotency.js';
 import type { JourneyStore } from '../../ports/journeys.js';
@@ -25,6 +25,7 @@ import { SqliteEventLog } from './event-log.js';
 import { SqliteIdempotency } from './idempotency.js';
 import { SqliteJourneys } from './journeys.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
+import { SqliteInbox } from './inbox.js';
 import { SqliteMailbox } from './mailbox.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqlitePolicies } from './policies.js';
@@ -52,6 +53,7 @@ export interface Store {
   readonly contributors: ContributorStore;
   readonly mailbox: SqliteMailbox & MailboxStore;
   readonly templates: TemplateStore;
+  readonly inbox: SqliteInbox & InboxStore;
   readonly content: ContentStore;
   close(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     contributors: new SqliteContributors(stateDb),
     mailbox: new SqliteMailbox(stateDb),
     templates: new SqliteTemplates(stateDb),
+    inbox: new SqliteInbox(stateDb),
     content: new SqliteContent(stateDb),
     close: async () => {
       await checkpointer.stop();

@@ -149,4 +149,9 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE TABLE mailbox (
      key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX mailbox_at ON mailbox (workspace_id, at);`,
+  // 10: the in-app inbox: messages for a profile that the app fetches, then marks read or dismisses.
+  `CREATE TABLE inbox (
+     key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX inbox_profile ON inbox (profile_id, created_at);`,
 ];

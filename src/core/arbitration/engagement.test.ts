@@ -7,8 +7,8 @@ const receipt = (event: string, ts: number, properties: Record<string, unknown> 
 const zeros = (): number[] => Array.from({ length: 24 }, () => 0);
 
 describe('receipts', () => {
-  it('names the eight receipts; delivered counts as delivered, opened/clicked/replied/converted as engaged', () => {
-    expect([...RECEIPT_EVENTS]).toHaveLength(8);
+  it('names the nine receipts; delivered counts as delivered, opened/clicked/replied/converted as engaged', () => {
+    expect([...RECEIPT_EVENTS]).toHaveLength(9);
     expect(isReceipt('Message Bounced')).toBe(true);
     expect(isReceipt('Order Completed')).toBe(false);
     expect([...DELIVERED_RECEIPTS]).toEqual([RECEIPT.delivered]);

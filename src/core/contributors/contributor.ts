@@ -5,8 +5,8 @@ import { Channel } from '../journeys/definition.js';
 /** The roles of a customer-experience supply chain (DESIGN §2). */
 export const ContributorRole = z.enum(['experienceDesigner', 'engagementEnhancer', 'introductionSpecialist', 'capabilityContributor', 'experienceConnector']);
 export const ContributorKind = z.enum(['email', 'sms', 'webhook', 'inApp', 'partner']);
-/** How the hub reaches it: the channel adapter. `mailbox`: the built-in capture (local development). */
-export const Provider = z.enum(['smtp', 'jsonSms', 'twilio', 'webhook', 'mailbox']);
+/** How the hub reaches it: the channel adapter. Built in: `mailbox` (capture, for local development) and `inbox` (in-app messages the app fetches). */
+export const Provider = z.enum(['smtp', 'jsonSms', 'twilio', 'webhook', 'mailbox', 'inbox']);
 export type Provider = z.infer<typeof Provider>;
 
 /**
@@ -41,8 +41,16 @@ export const MAILBOX: Contributor = Contributor.parse({
   id: 'mailbox', name: 'Local mailbox', role: 'capabilityContributor', kind: 'email', provider: 'mailbox', channels: ['email', 'sms'],
 });
 
-/** Which contributor delivers a message: the one the step names, else the default for the channel, else the mailbox (e-mail, SMS). */
+/** The built-in in-app inbox: in-app messages wait there until the app fetches them (`GET /v1/inbox`). */
+export const INBOX: Contributor = Contributor.parse({
+  id: 'inbox', name: 'In-app inbox', role: 'engagementEnhancer', kind: 'inApp', provider: 'inbox', channels: ['inApp'],
+});
+
+/** The built-in contributors, taking a channel when no contributor of the workspace is its default. */
+export const BUILT_IN: readonly Contributor[] = [MAILBOX, INBOX];
+
+/** Which contributor delivers a message: the one the step names, else the default for the channel, else a built-in one (mailbox, inbox). */
 export function contributorFor(channel: Channel, named: string | undefined, all: readonly Contributor[]): Contributor | undefined {
-  if (named !== undefined) return all.find((c) => c.id === named) ?? (named === MAILBOX.id ? MAILBOX : undefined);
-  return all.find((c) => c.default && c.channels.includes(channel)) ?? (MAILBOX.channels.includes(channel) ? MAILBOX : undefined);
+  if (named !== undefined) return all.find((c) => c.id === named) ?? BUILT_IN.find((c) => c.id === named);
+  return all.find((c) => c.default && c.channels.includes(channel)) ?? BUILT_IN.find((c) => c.channels.includes(channel));
 }

@@ -12,6 +12,7 @@ export const RECEIPT = {
   unsubscribed: 'Message Unsubscribed',
   replied: 'Message Replied',
   converted: 'Message Converted',
+  dismissed: 'Message Dismissed',
 } as const;
 export type ReceiptEvent = (typeof RECEIPT)[keyof typeof RECEIPT];
 
