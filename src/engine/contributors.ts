@@ -38,7 +38,6 @@ export class ContributorRegistry {
     const { credentials, ...contributor } = parsed.data;
     if (id !== undefined && contributor.id !== id) return err([{ path: 'id', message: `must be "${id}", the contributor being changed` }]);
     if (BUILT_IN.some((b) => b.id === contributor.id)) return err([{ path: 'id', message: `"${contributor.id}" is a built-in contributor` }]);
-    if (BUILT_IN.some((b) => b.provider === contributor.provider)) return err([{ path: 'provider', message: `"${contributor.provider}" is the built-in "${contributor.provider}" contributor's` }]);
     await this.store.put(workspaceId, contributor, credentials === undefined ? undefined : this.secrets.seal(credentials), now);
     this.cache.delete(workspaceId);
     return ok(parsed.data);
