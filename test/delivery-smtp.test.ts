@@ -40,7 +40,7 @@ let server: Smtp | undefined;
 afterEach(async () => server?.stop());
 
 async function setUp(t: TestHub, port: number): Promise<void> {
-  const c = { id: 'mailer', name: 'Mailer', role: 'engagementEnhancer', kind: 'email', provider: 'smtp', channels: ['email'], default: true, settings: { host: '127.0.0.1', port, from: 'hub@example.com', timeoutMs: 2_000 } };
+  const c = { id: 'mailer', name: 'Mailer', role: 'engagementEnhancer', kind: 'email', provider: 'smtp', channels: ['email'], default: true, sla: { maxDelay: { amount: 30, unit: 'minutes' } }, settings: { host: '127.0.0.1', port, from: 'hub@example.com', timeoutMs: 2_000 } };
   expect((await admin(t, 'POST', '/v1/contributors', c)).statusCode).toBe(201);
   expect((await admin(t, 'PUT', '/v1/templates/hello', { channel: 'email', subject: 'Hello {{ profile.name }}', text: 'Hi {{ profile.name }}' })).statusCode).toBe(201);
   const journey = {
@@ -75,11 +75,16 @@ describe('e-mail through a real SMTP server, via the outbox and the dispatcher',
     await settled(t);
     const rows = async () => Promise.all((await t.hub.store.outbox.due(Number.MAX_SAFE_INTEGER, 100, new Set())).map((r) => r));
     await until(async () => (await rows()).length === 5 && (await rows()).every((r) => r.attempts >= 1), 'five refused attempts');
+    const keys = (await rows()).map((r) => r.message.key);
     expect(server.received).toEqual([]);
     const health = (await admin(t, 'GET', '/v1/contributors/mailer')).json<{ health: { queueDepth: number; errorRate: number; lastError: string } }>().health;
-    expect(health).toMatchObject({ queueDepth: 5, errorRate: 1 });
+    expect(health).toMatchObject({ queueDepth: 5, errorRate: 1, slaBreached: false });
     expect(health.lastError).toMatch(/^smtp 451/);
 
+    // Past the SLA's 30 minutes, still refused (one more attempt each): the SLA shows breached.
+    clock.advanceTo(T0 + 31 * 60_000);
+    await until(async () => (await rows()).every((r) => r.attempts >= 2), 'a second refused attempt each');
+    expect((await admin(t, 'GET', '/v1/contributors/mailer')).json()).toMatchObject({ health: { queueDepth: 5, slaBreached: true, oldestPendingAt: iso(T0) } });
     refusing = false;
     clock.advanceTo(T0 + HOUR);
     await until(async () => server !== undefined && server.received.length >= 5, 'the five e-mails');
@@ -88,7 +93,8 @@ describe('e-mail through a real SMTP server, via the outbox and the dispatcher',
     const ids = server.received.map((r) => /^Message-ID:\s*(\S+)/im.exec(r.raw)?.[1]);
     expect(new Set(ids).size).toBe(5);
     expect(ids.every((id) => id !== undefined)).toBe(true);
-    expect((await admin(t, 'GET', '/v1/contributors/mailer')).json()).toMatchObject({ health: { queueDepth: 0, attempts: 10, errorRate: 0.5 } });
+    const attempts = (await Promise.all(keys.map((k) => t.hub.store.outbox.get(DEFAULT_WORKSPACE, k)))).reduce((n, r) => n + (r?.status === 'delivered' ? r.attempts : NaN), 0);
+    expect((await admin(t, 'GET', '/v1/contributors/mailer')).json()).toMatchObject({ health: { queueDepth: 0, slaBreached: false, attempts, errorRate: (attempts - 5) / attempts } });
   });
 
   it('a hard bounce (550) is dead-lettered at once and suppresses the address: the next e-mail is refused by arbitration', async () => {
@@ -100,6 +106,15 @@ describe('e-mail through a real SMTP server, via the outbox and the dispatcher',
     await until(async () => (await t.hub.store.outbox.dead(DEFAULT_WORKSPACE, 10)).length === 1 && server !== undefined && server.received.length === 1, 'one delivered, one dead');
     expect((await admin(t, 'GET', '/v1/outbox/dlq')).json()).toMatchObject({ items: [{ attempts: 1, lastError: expect.stringMatching(/^smtp 550/) }] });
     expect((await admin(t, 'GET', '/v1/suppressions')).json()).toMatchObject({ items: [{ type: 'email', value: 'bob@example.com', channel: 'email' }] });
+
+    // Ada's e-mail, as the SMTP server received it, carries a one-click unsubscribe link that really unsubscribes.
+    const raw = server.received.find((r) => r.to === 'ada@example.com')?.raw ?? '';
+    const link = /^List-Unsubscribe:\s*<([^>]+)>/im.exec(raw)?.[1];
+    expect(/^List-Unsubscribe-Post:\s*List-Unsubscribe=One-Click/im.test(raw)).toBe(true);
+    const one = await t.app.inject({ method: 'POST', url: new URL(link ?? 'http://x/none').pathname, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(one.statusCode).toBe(200);
+    await settled(t);
+    expect((await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json()).toMatchObject({ traits: { consent: { marketing: { email: false } } } });
 
     clock.advanceTo(T0 + HOUR);
     await sendBatch(t, signUps(['bob'], T0 + HOUR));

@@ -1,3 +1,4 @@
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { JourneyDefinitionInput } from '../src/core/journeys/definition.js';
 import { publishJourney, saveJourney } from '../src/engine/journeys.js';
@@ -148,5 +149,35 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     expect(timeline.find((i) => i.event === 'Message Opened')?.properties).toMatchObject({ channel: 'inApp', messageKey: key, via: 'inbox' });
     expect((await mark(key, 'dismiss')).json()).toEqual({ key, status: 'dismissed' });
     expect((await get('?userId=ada')).json()).toEqual({ items: [] });
+  });
+
+  it('signed provider callbacks become receipts; a complaint suppresses the address; a bad signature, key or event is refused', async () => {
+    const { t } = await hubAt(Date.now());
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const capture = { id: 'capture', name: 'Capture', role: 'capabilityContributor', kind: 'email', provider: 'mailbox', channels: ['email'], default: true, credentials: { callbackSecret: secret } };
+    expect((await admin(t, 'POST', '/v1/contributors', capture)).statusCode).toBe(201);
+    await admin(t, 'PUT', '/v1/templates/welcome', TEMPLATE);
+    await deploy(t, welcome());
+    const now = iso(t.hub.clock.now());
+    await sendBatch(t, [
+      { type: 'identify', userId: 'ada', traits: { firstName: 'Ada', email: 'ada@example.com' }, timestamp: now },
+      { type: 'track', userId: 'ada', event: 'Signed Up', timestamp: now },
+    ]);
+    await delivered(t);
+    const [mail] = await mailbox(t);
+    const post = (body: unknown, key = secret, id = `msg_${Math.random()}`) => {
+      const payload = JSON.stringify(body);
+      const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': new Webhook(key).sign(id, new Date(), payload), 'content-type': 'application/json' };
+      return t.app.inject({ method: 'POST', url: `/v1/receipts/${DEFAULT_WORKSPACE}/capture`, headers, payload });
+    };
+    expect((await post({ messageKey: mail?.key, event: 'complained' }, 'whsec_' + Buffer.from('another-secret-of-32-bytes-long!').toString('base64'))).statusCode).toBe(401);
+    expect((await post({ messageKey: 'nope', event: 'opened' })).statusCode).toBe(404);
+    expect((await post({ messageKey: mail?.key, event: 'exploded' })).json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['event']);
+    expect((await post({ messageKey: mail?.key, event: 'complained' })).json()).toEqual({ recorded: 'Message Complained' });
+    await settled(t);
+    expect((await admin(t, 'GET', '/v1/suppressions')).json()).toMatchObject({ items: [{ type: 'email', value: 'ada@example.com', channel: 'email', reason: 'complaint' }] });
+    const p = (await admin(t, 'GET', '/v1/profiles/by/userId/ada')).json<{ id: string }>();
+    const timeline = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string; properties?: Record<string, unknown> }[] }>().items;
+    expect(timeline.find((i) => i.event === 'Message Complained')?.properties).toMatchObject({ channel: 'email', messageKey: mail?.key, contributor: 'capture', via: 'provider' });
   });
 });

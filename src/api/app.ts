@@ -8,6 +8,7 @@ import { decideRoutes } from './decide-routes.js';
 import { decisionRoutes } from './decision-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { inboxRoutes } from './inbox-routes.js';
+import { receiptRoutes } from './receipt-routes.js';
 import { linkRoutes } from './link-routes.js';
 import { eventSchemaRoutes } from './event-schema-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
@@ -52,6 +53,7 @@ export function buildApp(hub: Hub, logLevel?: string): FastifyInstance {
   void app.register(async (scope) => deliveryRoutes(scope, hub));
   void app.register(async (scope) => linkRoutes(scope, hub));
   inboxRoutes(app, hub);
+  void app.register(async (scope) => receiptRoutes(scope, hub));
 
   const doc = openApiDocument();
   app.get('/openapi.json', () => doc);

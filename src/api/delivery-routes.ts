@@ -20,7 +20,7 @@ export function deliveryRoutes(app: FastifyInstance, hub: Hub): void {
   const { store, contributors } = hub;
   const invalid = (what: string, errors: readonly { path: string; message: string }[]) => problem(400, `invalid ${what}; nothing was saved`, errors);
 
-  app.get('/v1/contributors', async (req) => ({ items: await contributors.withHealth(req.workspaceId, store.outbox), nextCursor: null }));
+  app.get('/v1/contributors', async (req) => ({ items: await contributors.withHealth(req.workspaceId, store.outbox, hub.clock.now()), nextCursor: null }));
   app.post('/v1/contributors', async (req, reply) => {
     const id = (req.body as { id?: unknown } | null)?.id;
     if (typeof id === 'string' && (await store.contributors.get(req.workspaceId, id))) return sendProblem(reply, problem(409, `contributor ${id} exists; change it with PUT /v1/contributors/${id}`));
@@ -36,7 +36,7 @@ export function deliveryRoutes(app: FastifyInstance, hub: Hub): void {
   });
   app.delete<{ Params: { id: string } }>('/v1/contributors/:id', async (req, reply) =>
     (await contributors.remove(req.workspaceId, req.params.id)) ? reply.code(204).send() : sendProblem(reply, problem(404, `no contributor ${req.params.id}`)));
-  const viewOf = async (ws: string, id: string) => (await contributors.withHealth(ws, store.outbox)).find((c) => c.id === id);
+  const viewOf = async (ws: string, id: string) => (await contributors.withHealth(ws, store.outbox, hub.clock.now())).find((c) => c.id === id);
 
   app.get('/v1/templates', async (req) => ({ items: await store.templates.list(req.workspaceId), nextCursor: null }));
   app.put<{ Params: { id: string } }>('/v1/templates/:id', async (req, reply) => {

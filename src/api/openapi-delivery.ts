@@ -3,10 +3,12 @@ import { Contributor } from '../core/contributors/contributor.js';
 import { Template } from '../core/templates/template.js';
 import { MailboxQuery } from './delivery-routes.js';
 import { InboxMark } from './inbox-routes.js';
+import { ProviderReceipt } from './receipt-routes.js';
 import { content, json, problems, type Schema } from './openapi-parts.js';
 
 const Health = z.object({
-  queueDepth: z.number().int().describe('messages waiting for this contributor'), attempts: z.number().int(),
+  queueDepth: z.number().int().describe('messages waiting for this contributor'), oldestPendingAt: z.iso.datetime().nullable(),
+  slaBreached: z.boolean().describe('a message has waited longer than the SLA\'s maxDelay'), attempts: z.number().int(),
   errorRate: z.number().nullable().describe('failed attempts / attempts; null before the first'), lastSuccessAt: z.iso.datetime().nullable(),
   lastError: z.string().nullable(), lastErrorAt: z.iso.datetime().nullable(),
 });
@@ -64,6 +66,14 @@ export function deliveryPaths(): Record<string, unknown> {
     },
     '/v1/inbox/{key}/read': { post: { tags: ['in-app'], security: [{ writeKey: [] }], summary: 'Mark a message read (a `Message Opened` receipt)', parameters: [param('key')], requestBody: { required: true, ...content(InboxMark) }, responses: { ...ok(z.object({ key: z.string(), status: z.literal('read') })), ...problems(400, 401, 403, 404) } } },
     '/v1/inbox/{key}/dismiss': { post: { tags: ['in-app'], security: [{ writeKey: [] }], summary: 'Dismiss a message (a `Message Dismissed` receipt)', parameters: [param('key')], requestBody: { required: true, ...content(InboxMark) }, responses: { ...ok(z.object({ key: z.string(), status: z.literal('dismissed') })), ...problems(400, 401, 403, 404) } } },
+    '/v1/receipts/{workspace}/{contributor}': {
+      post: {
+        tags: ['receipts'], summary: "A provider's receipt for a message (delivered, bounced, complained, opened, clicked, replied, converted), signed with Standard Webhooks under the contributor's `callbackSecret`",
+        description: 'Headers webhook-id, webhook-timestamp, webhook-signature; a hard bounce or a complaint suppresses the address on the channel.',
+        parameters: [param('workspace'), param('contributor')], requestBody: { required: true, ...content(ProviderReceipt) },
+        responses: { ...ok(z.object({ recorded: z.string() })), ...problems(400, 401, 404) },
+      },
+    },
     '/t/c/{token}': { get: { tags: links, summary: 'A tracked link: records `Message Clicked`, then redirects to the destination', parameters: [param('token')], responses: { '302': { description: 'to the link\'s destination' }, ...problems(404) } } },
     '/t/o/{token}': { get: { tags: links, summary: 'The open pixel (`{token}.gif`): records `Message Opened`', parameters: [param('token')], responses: { '200': { description: 'a 1×1 GIF', content: { 'image/gif': {} } } } } },
     '/u/{token}': {

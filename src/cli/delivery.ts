@@ -6,7 +6,7 @@ import { withHub, type HubOptions } from './with-hub.js';
 /** `xhub contributors list`: each contributor with its role, channels and health (never its credentials). */
 export async function contributorsListCommand(opts: HubOptions & { json?: boolean }): Promise<void> {
   await withHub(opts, async (hub) => {
-    const all = await hub.contributors.withHealth(opts.workspace, hub.store.outbox);
+    const all = await hub.contributors.withHealth(opts.workspace, hub.store.outbox, hub.clock.now());
     if (opts.json) return console.log(JSON.stringify(all, null, 2));
     for (const c of all) {
       const h = c.health;

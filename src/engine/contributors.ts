@@ -1,4 +1,5 @@
 import { BUILT_IN, Contributor, contributorFor } from '../core/contributors/contributor.js';
+import { durationMs } from '../core/conditions/compare.js';
 import type { Channel } from '../core/journeys/definition.js';
 import { zodErrors } from '../core/events/validate.js';
 import { err, ok, type FieldError, type Result } from '../core/result.js';
@@ -53,16 +54,20 @@ export class ContributorRegistry {
   }
 
   /** Every contributor (the built-in mailbox too) with its health: queue depth, error rate, last success; never the credentials. */
-  async withHealth(workspaceId: string, outbox: OutboxStore): Promise<readonly ContributorView[]> {
+  async withHealth(workspaceId: string, outbox: OutboxStore, now: number): Promise<readonly ContributorView[]> {
     const [stored, health, depth, all] = [await this.store.list(workspaceId), await this.store.health(workspaceId), await outbox.depth(workspaceId), await this.of(workspaceId)];
     const rows = [...stored.map((s) => ({ contributor: s.contributor, hasCredentials: s.sealed !== undefined })), ...BUILT_IN.map((c) => ({ contributor: c, hasCredentials: false }))];
     return rows.map(({ contributor: c, hasCredentials }) => {
       const h = health.get(c.id);
-      const queueDepth = depth.filter((d) => contributorFor(d.channel as Channel, d.contributor, all)?.id === c.id).reduce((n, d) => n + d.pending, 0);
+      const mine = depth.filter((d) => contributorFor(d.channel as Channel, d.contributor, all)?.id === c.id);
+      const queueDepth = mine.reduce((n, d) => n + d.pending, 0);
+      const oldest = mine.reduce((m, d) => Math.min(m, d.oldest), Infinity);
+      // The SLA is breached while a message has waited longer than the delivery delay it promises.
+      const slaBreached = c.sla !== undefined && oldest !== Infinity && now - oldest > durationMs(c.sla.maxDelay);
       return {
         ...c, hasCredentials,
         health: {
-          queueDepth, attempts: h?.attempts ?? 0, errorRate: h && h.attempts > 0 ? h.failures / h.attempts : null,
+          queueDepth, oldestPendingAt: oldest === Infinity ? null : iso(oldest), slaBreached, attempts: h?.attempts ?? 0, errorRate: h && h.attempts > 0 ? h.failures / h.attempts : null,
           lastSuccessAt: iso(h?.lastSuccessAt), lastError: h?.lastError ?? null, lastErrorAt: iso(h?.lastErrorAt),
         },
       };
@@ -74,5 +79,5 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 
 export type ContributorView = Omit<Contributor, 'credentials'> & {
   readonly hasCredentials: boolean;
-  readonly health: { queueDepth: number; attempts: number; errorRate: number | null; lastSuccessAt: string | null; lastError: string | null; lastErrorAt: string | null };
+  readonly health: { queueDepth: number; oldestPendingAt: string | null; slaBreached: boolean; attempts: number; errorRate: number | null; lastSuccessAt: string | null; lastError: string | null; lastErrorAt: string | null };
 };

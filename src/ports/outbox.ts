@@ -25,7 +25,7 @@ export interface OutboxStore {
   drop(workspaceId: string, key: string | undefined): Promise<number>;
   get(workspaceId: string, key: string): Promise<OutboxRow | undefined>;
   /** Pending messages by the contributor their step named (none: the channel's default) and channel. */
-  depth(workspaceId: string): Promise<readonly { readonly contributor?: string; readonly channel: string; readonly pending: number }[]>;
+  depth(workspaceId: string): Promise<readonly { readonly contributor?: string; readonly channel: string; readonly pending: number; readonly oldest: number }[]>;
 }
 
 export interface StoredContributor {
