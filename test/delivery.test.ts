@@ -180,4 +180,41 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     const timeline = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string; properties?: Record<string, unknown> }[] }>().items;
     expect(timeline.find((i) => i.event === 'Message Complained')?.properties).toMatchObject({ channel: 'email', messageKey: mail?.key, contributor: 'capture', via: 'provider' });
   });
+
+  it("a contributor's rate limit holds: 2 messages a second, on the hub's clock; the open pixel records Message Opened", async () => {
+    const { t, clock } = await hubAt(T0);
+    const capture = { id: 'slow', name: 'Slow', role: 'capabilityContributor', kind: 'email', provider: 'mailbox', channels: ['email'], default: true, rateLimit: { perSecond: 2 }, settings: { trackOpens: true } };
+    expect((await admin(t, 'POST', '/v1/contributors', capture)).statusCode).toBe(201);
+    await admin(t, 'PUT', '/v1/templates/welcome', TEMPLATE);
+    await deploy(t, welcome());
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await sendBatch(t, names.flatMap((n) => [
+      { type: 'identify', userId: n, traits: { email: `${n}@example.com` }, timestamp: iso(T0) },
+      { type: 'track', userId: n, event: 'Signed Up', timestamp: iso(T0) },
+    ]));
+    await settled(t);
+    // At most 2 at once by the bucket, until the hub's clock moves on (then 2 more per second).
+    const count = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      while ((await mailbox(t)).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 200));
+      return (await mailbox(t)).length;
+    };
+    expect(await count(2)).toBe(2);
+    clock.advanceTo(T0 + 1_000);
+    expect(await count(4)).toBe(4);
+    clock.advanceTo(T0 + 2_000);
+    expect(await count(6)).toBe(6);
+    const all = (await admin(t, 'GET', '/v1/mailbox')).json<{ items: { to: string; html: string }[] }>().items;
+    expect(all.map((m) => m.to).sort()).toEqual(names.map((n) => `${n}@example.com`));
+
+    const pixel = /src="[^"]*(\/t\/o\/[^"]+)"/.exec(all[0]?.html ?? '')?.[1] ?? '';
+    const res = await t.app.inject({ method: 'GET', url: pixel });
+    expect([res.statusCode, res.headers['content-type']]).toEqual([200, 'image/gif']);
+    expect((await t.app.inject({ method: 'GET', url: '/t/o/forged.gif' })).statusCode).toBe(200);
+    await settled(t);
+    const p = (await admin(t, 'GET', `/v1/profiles/by/email/${all[0]?.to ?? ''}`)).json<{ id: string }>();
+    const opened = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string }[] }>().items.filter((i) => i.event === 'Message Opened');
+    expect(opened).toHaveLength(1);
+  });
 });
