@@ -198,9 +198,9 @@ describe('SmtpEmail', () => {
     expect(server.received).toHaveLength(1);
   });
 
-  it('answers a 550 (unknown user) as permanent, with the SMTP code', async () => {
+  it('answers a 550 (unknown user) as permanent, with the SMTP code, and the recipient as refused (a hard bounce)', async () => {
     const { server, email } = await setup({ onRcptTo: (_a, _s, cb) => cb(smtpError(550, '5.1.1 unknown user')) });
-    expect(await email.send(message('act_550'), settingsFor(server.port))).toEqual({ ok: false, retryable: false, error: 'smtp 550: 5.1.1 unknown user (RCPT)' });
+    expect(await email.send(message('act_550'), settingsFor(server.port))).toEqual({ ok: false, retryable: false, error: 'smtp 550: 5.1.1 unknown user (RCPT)', recipientRejected: true });
   });
 
   it('answers connection refused and a server that never greets as retryable', async () => {
@@ -222,9 +222,10 @@ describe('SmtpEmail', () => {
       onAuth: (auth, _s, cb) => (auth.username === 'hub' && auth.password === 's3cret' ? cb(null, { user: 'hub' }) : cb(smtpError(535, '5.7.8 bad credentials'))),
     }, true);
     expect(await email.send(message('act_auth'), settingsFor(server.port, { user: 'hub', password: 's3cret' }))).toMatchObject({ ok: true });
-    expect(await email.send(message('act_auth2'), settingsFor(server.port, { user: 'hub', password: 'wrong' }))).toMatchObject({
-      ok: false, retryable: false, error: expect.stringMatching(/^smtp 535: 5\.7\.8 bad credentials/),
-    });
+    const refused = await email.send(message('act_auth2'), settingsFor(server.port, { user: 'hub', password: 'wrong' }));
+    expect(refused).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/^smtp 535: 5\.7\.8 bad credentials/) });
+    // The contributor's fault, not the recipient's: no hard bounce, the address is not suppressed.
+    expect(refused).not.toHaveProperty('recipientRejected');
   });
 
   it('refuses bad settings and messages it cannot send as permanent, without throwing', async () => {

@@ -61,7 +61,8 @@ async function unsubscribe(hub: Hub, t: LinkToken): Promise<boolean> {
   if (!profile || !user) return false;
   const consent = typeof profile.traits.consent === 'object' && profile.traits.consent !== null ? (profile.traits.consent as Record<string, unknown>) : {};
   const before = consent[t.pu];
-  const perChannel = typeof before === 'object' && before !== null ? { ...(before as Record<string, unknown>) } : Object.fromEntries(CHANNELS.map((c) => [c, before === true]));
+  // Only this channel changes: an explicit `true` for the purpose is kept for the others; an absent one stays absent.
+  const perChannel = typeof before === 'object' && before !== null ? { ...(before as Record<string, unknown>) } : before === true ? Object.fromEntries(CHANNELS.map((c) => [c, true])) : {};
   const now = new Date(hub.clock.now()).toISOString();
   await submit(hub, t.w, [
     { type: 'identify', [user.type]: user.value, traits: { consent: { ...consent, [t.pu]: { ...perChannel, [t.c]: false } } }, timestamp: now, messageId: `unsubscribe:${t.k}` },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
+import { contributorFor } from '../core/contributors/contributor.js';
 import { zodErrors } from '../core/events/validate.js';
 import { normalizeIdentifier } from '../core/identity/identifier.js';
 import { RECEIPT } from '../core/events/receipts.js';
@@ -46,7 +47,9 @@ export function receiptRoutes(app: FastifyInstance, hub: Hub): void {
     const r = ProviderReceipt.safeParse(verified);
     if (!r.success) return sendProblem(reply, problem(400, 'invalid receipt; nothing was recorded', zodErrors(r.error, '')));
     const sent = await hub.store.outbox.get(workspace, r.data.messageKey);
-    if (!sent) return sendProblem(reply, problem(404, `no message ${r.data.messageKey}`));
+    // A contributor speaks only for the messages it was given.
+    const deliverer = sent && contributorFor(sent.message.channel, sent.message.contributor, await hub.contributors.of(workspace));
+    if (!sent || deliverer?.id !== contributor) return sendProblem(reply, problem(404, `no message ${r.data.messageKey} sent through ${contributor}`));
     const m = sent.message;
     if (r.data.event === 'complained' || (r.data.event === 'bounced' && r.data.permanent)) {
       const profile = await hub.store.reader.byId(workspace, m.profileId);

@@ -17,6 +17,7 @@ export function deliveryAdapters(store: Store, config: Config): Partial<Record<P
 
 /** A receipt from dispatch: an event on the profile's timeline; a permanent bounce also suppresses the address on its channel. */
 export async function onReceipt(hub: Hub, m: OutboxMessage, event: string, properties: Readonly<Record<string, unknown>>): Promise<void> {
+  // A hard bounce (the receiver refused the recipient for good) suppresses the address; other dead letters (a misconfigured contributor) do not.
   if (event === 'Message Bounced' && properties.permanent === true && typeof properties.to === 'string' && (m.channel === 'email' || m.channel === 'sms')) {
     const id = normalizeIdentifier({ type: m.channel === 'email' ? 'email' : 'phone', value: properties.to }, hub.config.identity);
     await hub.store.suppressions.add(m.workspaceId, { ...id, channel: m.channel, reason: `hard bounce: ${String(properties.error)}`.slice(0, 200) }, hub.clock.now());

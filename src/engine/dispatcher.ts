@@ -29,6 +29,9 @@ export interface DispatcherPorts {
 
 const BATCH = 256;
 
+/** Limits are per contributor of a workspace (the built-in ones are shared by name, not by limit). */
+const slotOf = (workspaceId: string, c: Contributor): string => `${workspaceId}\u0000${c.id}`;
+
 /**
  * Delivers the outbox: due messages go to their contributor's adapter, at most `concurrency` at once
  * and `rateLimit.perSecond` per contributor; a retryable fault is tried again with exponential
@@ -40,6 +43,7 @@ export class Dispatcher {
   private readonly inFlight = new Set<string>();
   private readonly busy = new Map<string, number>();
   private readonly tokens = new Map<string, { n: number; at: number }>();
+  private readonly wakeups = new Map<string, NodeJS.Timeout>();
   private running = false;
   private again = false;
   private stopped = false;
@@ -56,6 +60,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.idle);
+    for (const w of this.wakeups.values()) clearTimeout(w);
     this.cancelDue?.();
     while (this.running || this.sends.size > 0) await Promise.race([...this.sends, new Promise((r) => setTimeout(r, 5))]);
   }
@@ -103,42 +108,58 @@ export class Dispatcher {
   private async pump(): Promise<void> {
     const now = this.p.clock.now();
     const rows = await this.p.outbox.due(now, BATCH, this.inFlight);
+    const full = new Set<string>();
     for (const row of rows) {
+      if (this.stopped) return;
       const m = row.message;
       const contributor = contributorFor(m.channel, m.contributor, await this.p.contributors.of(m.workspaceId));
       if (!contributor) {
         await this.p.outbox.failed(m.key, row.attempts + 1, `no contributor delivers ${m.channel}${m.contributor ? ` (named: ${m.contributor})` : ''}`, undefined, now);
         continue;
       }
-      if (!this.mayStart(contributor, now)) continue;
-      this.start1(row, contributor);
+      const slot = slotOf(m.workspaceId, contributor);
+      if (full.has(slot)) continue;
+      if (this.mayStart(m.workspaceId, contributor, now)) this.start1(row, contributor);
+      else full.add(slot);
     }
   }
 
-  /** Per contributor: in-flight below its concurrency, and a token of its rate. */
-  private mayStart(c: Contributor, now: number): boolean {
-    if ((this.busy.get(c.id) ?? 0) >= c.concurrency) return false;
+  /** Per contributor (of a workspace): in-flight below its concurrency, and a token of its rate (one wake-up armed when out of tokens). */
+  private mayStart(workspaceId: string, c: Contributor, now: number): boolean {
+    const slot = slotOf(workspaceId, c);
+    if ((this.busy.get(slot) ?? 0) >= c.concurrency) return false;
     if (!c.rateLimit) return true;
-    const b = this.tokens.get(c.id) ?? { n: c.rateLimit.perSecond, at: now };
-    const n = Math.min(c.rateLimit.perSecond, b.n + ((now - b.at) / 1000) * c.rateLimit.perSecond);
+    const rate = c.rateLimit.perSecond;
+    const b = this.tokens.get(slot) ?? { n: rate, at: now };
+    const n = Math.min(rate, b.n + ((now - b.at) / 1000) * rate);
     if (n < 1) {
-      this.tokens.set(c.id, { n, at: now });
-      setTimeout(() => this.kick(), Math.ceil(((1 - n) / c.rateLimit.perSecond) * 1000));
+      this.tokens.set(slot, { n, at: now });
+      if (!this.wakeups.has(slot)) {
+        const wake = setTimeout(() => (this.wakeups.delete(slot), this.kick()), Math.ceil(((1 - n) / rate) * 1000));
+        this.wakeups.set(slot, wake);
+      }
       return false;
     }
-    this.tokens.set(c.id, { n: n - 1, at: now });
+    this.tokens.set(slot, { n: n - 1, at: now });
     return true;
   }
 
   private start1(row: OutboxRow, c: Contributor): void {
     const key = row.message.key;
     this.inFlight.add(key);
-    this.busy.set(c.id, (this.busy.get(c.id) ?? 0) + 1);
+    const slot = slotOf(row.message.workspaceId, c);
+    this.busy.set(slot, (this.busy.get(slot) ?? 0) + 1);
     const send = this.deliver(row, c)
-      .catch((e: unknown) => this.p.log.error({ err: e, key }, 'delivery bookkeeping failed'))
+      .catch(async (e: unknown) => {
+        // A fault around the send (reading the profile, rendering, bookkeeping): tried again later, not at once.
+        this.p.log.error({ err: e, key }, 'delivery failed');
+        const now = this.p.clock.now();
+        const next = nextAttempt(row.attempts + 1, now, (this.p.random ?? Math.random)(), this.p.retry ?? DEFAULT_RETRY);
+        await this.p.outbox.failed(key, row.attempts + 1, (e as Error).message ?? String(e), next, now).catch(() => undefined);
+      })
       .finally(() => {
         this.inFlight.delete(key);
-        this.busy.set(c.id, (this.busy.get(c.id) ?? 1) - 1);
+        this.busy.set(slot, (this.busy.get(slot) ?? 1) - 1);
         this.sends.delete(send);
         this.kick();
       });
@@ -150,16 +171,19 @@ export class Dispatcher {
     const { result, to } = await this.attempt(m, c);
     const now = this.p.clock.now();
     const attempts = row.attempts + 1;
-    await this.p.contributors.recordAttempt(m.workspaceId, c.id, result.ok ? undefined : result.error, now);
     if (result.ok) {
       await this.p.outbox.delivered(m.key, now);
+      await this.p.contributors.recordAttempt(m.workspaceId, c.id, undefined, now);
       await this.p.receipt(m, 'Message Delivered', { contributor: c.id, attempts, ...(result.providerId === undefined ? {} : { providerId: result.providerId }) });
       return;
     }
+    await this.p.contributors.recordAttempt(m.workspaceId, c.id, result.error, now);
     const next = result.retryable ? nextAttempt(attempts, now, (this.p.random ?? Math.random)(), this.p.retry ?? DEFAULT_RETRY, result.retryAfterMs) : undefined;
     await this.p.outbox.failed(m.key, attempts, result.error, next, now);
     // A bounce is the contributor's answer; a message that could not even be made (no template, no address) is only dead-lettered.
-    if (next === undefined && to !== undefined) await this.p.receipt(m, 'Message Bounced', { contributor: c.id, attempts, error: result.error, permanent: !result.retryable, to });
+    if (next === undefined && to !== undefined) {
+      await this.p.receipt(m, 'Message Bounced', { contributor: c.id, attempts, error: result.error, permanent: result.recipientRejected === true, to });
+    }
   }
 
   private async attempt(m: OutboxMessage, c: Contributor): Promise<{ result: DeliveryResult; to?: string }> {

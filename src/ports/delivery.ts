@@ -33,7 +33,14 @@ export interface OutboundMessage {
 /** What a delivery attempt answered: delivered, or failed (retryable faults are tried again with back-off; the others go to the dead-letter queue). */
 export type DeliveryResult =
   | { readonly ok: true; readonly providerId?: string }
-  | { readonly ok: false; readonly retryable: boolean; readonly error: string; readonly retryAfterMs?: number };
+  | {
+      readonly ok: false;
+      readonly retryable: boolean;
+      readonly error: string;
+      readonly retryAfterMs?: number;
+      /** The receiver refused this recipient for good (a hard bounce: SMTP 5xx to RCPT TO): the address is suppressed. */
+      readonly recipientRejected?: boolean;
+    };
 
 /** A contributor's connection settings, credentials decrypted (they never leave the hub). */
 export type ContributorSettings = Readonly<Record<string, unknown>>;

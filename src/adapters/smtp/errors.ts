@@ -33,7 +33,9 @@ export function classifySmtpError(e: unknown): Failure {
     const code = x.responseCode;
     const text = (typeof x.response === 'string' ? x.response : message).replace(/^\d{3}[ -]/, '').replace(/\s+/g, ' ').trim();
     const command = typeof x.command === 'string' ? ` (${x.command.split(/\s/)[0]})` : '';
-    return { ok: false, retryable: code < 500 || code === 503, error: `smtp ${code}: ${text}${command}` };
+    const retryable = code < 500 || code === 503;
+    const recipient = !retryable && typeof x.command === 'string' && /^RCPT\b/i.test(x.command);
+    return { ok: false, retryable, error: `smtp ${code}: ${text}${command}`, ...(recipient ? { recipientRejected: true } : {}) };
   }
   const code = typeof x.code === 'string' ? x.code : undefined;
   const original = typeof x.originalCode === 'string' && x.originalCode !== code ? x.originalCode : undefined;
