@@ -219,4 +219,27 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     const opened = (await admin(t, 'GET', `/v1/profiles/${p.id}/timeline`)).json<{ items: { event?: string }[] }>().items.filter((i) => i.event === 'Message Opened');
     expect(opened).toHaveLength(1);
   });
+
+  it('a contributor that is full does not hold up the others: an in-app message behind 300 rate-limited e-mails is delivered at once', async () => {
+    const { t, clock } = await hubAt(T0);
+    const slow = { id: 'slow', name: 'Slow', role: 'capabilityContributor', kind: 'email', provider: 'mailbox', channels: ['email'], default: true, rateLimit: { perSecond: 1 } };
+    expect((await admin(t, 'POST', '/v1/contributors', slow)).statusCode).toBe(201);
+    await admin(t, 'PUT', '/v1/templates/welcome', TEMPLATE);
+    await admin(t, 'PUT', '/v1/templates/card', { channel: 'inApp', payload: { title: 'Hi' } });
+    await deploy(t, welcome());
+    await deploy(t, { ...welcome(), id: 'card', entry: { event: 'Opened App' }, steps: { mail: { kind: 'action', channel: 'inApp', template: 'card', purpose: 'service', next: 'end' }, end: { kind: 'exit' } } } as JourneyDefinitionInput);
+    await sendBatch(t, Array.from({ length: 300 }, (_, i) => [
+      { type: 'identify', userId: `u${i}`, traits: { email: `u${i}@example.com` }, timestamp: iso(T0) },
+      { type: 'track', userId: `u${i}`, event: 'Signed Up', timestamp: iso(T0) },
+    ]).flat());
+    await settled(t);
+    clock.advanceTo(T0 + 1);
+    await sendBatch(t, [{ type: 'track', userId: 'u0', event: 'Opened App', timestamp: iso(T0 + 1) }]);
+    await settled(t);
+    const deadline = Date.now() + 10_000;
+    const inbox = async () => (await t.app.inject({ method: 'GET', url: '/v1/inbox?userId=u0', headers: { authorization: basic() } })).json<{ items: unknown[] }>().items;
+    while ((await inbox()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await inbox()).toHaveLength(1);
+    expect((await mailbox(t)).length).toBeLessThanOrEqual(2);
+  });
 });

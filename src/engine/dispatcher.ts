@@ -28,6 +28,7 @@ export interface DispatcherPorts {
 }
 
 const BATCH = 256;
+const PAGES = 4;
 
 /** Limits are per contributor of a workspace (the built-in ones are shared by name, not by limit). */
 const slotOf = (workspaceId: string, c: Contributor): string => `${workspaceId}\u0000${c.id}`;
@@ -107,8 +108,19 @@ export class Dispatcher {
 
   private async pump(): Promise<void> {
     const now = this.p.clock.now();
-    const rows = await this.p.outbox.due(now, BATCH, this.inFlight);
     const full = new Set<string>();
+    const passed = new Set(this.inFlight);
+    // Rows of a contributor that is full are passed over, so that it does not hold up the others (up to PAGES pages a pump).
+    for (let page = 0; page < PAGES && !this.stopped; page++) {
+      const rows = await this.p.outbox.due(now, BATCH, passed);
+      if (rows.length === 0) return;
+      for (const row of rows) passed.add(row.message.key);
+      await this.startDue(rows, full, now);
+      if (full.size === 0) return;
+    }
+  }
+
+  private async startDue(rows: readonly OutboxRow[], full: Set<string>, now: number): Promise<void> {
     for (const row of rows) {
       if (this.stopped) return;
       const m = row.message;

@@ -52,6 +52,7 @@ export class SqliteDecisionWrites {
          ON CONFLICT (profile_id, channel, hour) DO UPDATE SET delivered = delivered + excluded.delivered, engaged = engaged + excluded.engaged`,
       ),
       dropEngagement: db.prepare('DELETE FROM engagement WHERE profile_id = ?'),
+      moveInbox: db.prepare('UPDATE inbox SET profile_id = ? WHERE profile_id = ?'),
       engagement: db.prepare('SELECT channel, hour, delivered, engaged FROM engagement WHERE profile_id = ?'),
       addEngagement: db.prepare(
         `INSERT INTO engagement (profile_id, channel, hour, workspace_id, delivered, engaged) VALUES (?, ?, ?, ?, ?, ?)
@@ -90,13 +91,14 @@ export class SqliteDecisionWrites {
     for (const w of writes) for (const r of w.rows) this.s.addEngagement.run(w.profileId, r.channel, r.hour, w.workspaceId, r.delivered, r.engaged);
   }
 
-  /** A merged-away profile's contacts, decisions and engagement go to the survivor (its caps count both). */
+  /** A merged-away profile's contacts, decisions, engagement and in-app messages go to the survivor (its caps count both). */
   merged(winnerId: string, loserId: string): void {
     this.s.moveContacts.run(winnerId, loserId);
     this.s.dropContacts.run(loserId);
     this.s.moveDecisions.run(winnerId, loserId);
     this.s.mergeEngagement.run(winnerId, loserId);
     this.s.dropEngagement.run(loserId);
+    this.s.moveInbox.run(winnerId, loserId);
   }
 }
 
