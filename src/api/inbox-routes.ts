@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { zodErrors } from '../core/events/validate.js';
 import type { Hub } from '../engine/hub.js';
 import { recordReceipt } from '../engine/receipts.js';
-import type { ProfileView } from '../ports/profile-reader.js';
+import { visitorProfile } from '../engine/visitor.js';
 import { WRITE_KEY_ROUTE } from './cors.js';
 import { writeKeyWorkspace } from './decide-routes.js';
 import { problem, sendProblem } from './problem.js';
@@ -25,20 +25,12 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * messages (`GET /v1/inbox`), marked read (a `Message Opened` receipt) or dismissed.
  */
 export function inboxRoutes(app: FastifyInstance, hub: Hub): void {
-  const profileOf = async (ws: string, v: { userId?: string; anonymousId?: string }): Promise<ProfileView | undefined> => {
-    for (const [type, value] of [['userId', v.userId], ['anonymousId', v.anonymousId]] as const) {
-      const p = value === undefined ? undefined : await hub.store.reader.byIdentifier(ws, { type, value });
-      if (p) return p;
-    }
-    return undefined;
-  };
-
   app.get('/v1/inbox', WRITE_KEY_ROUTE, async (req, reply) => {
     const q = InboxQuery.safeParse(req.query);
     if (!q.success) return sendProblem(reply, problem(400, 'invalid query', zodErrors(q.error, '')));
     const ws = await writeKeyWorkspace(hub, req, reply);
     if (ws === undefined) return reply;
-    const p = await profileOf(ws, q.data);
+    const p = await visitorProfile(hub, ws, q.data);
     const items = p ? await hub.store.inbox.list(ws, p.id, q.data.limit) : [];
     return { items: items.map((m) => ({ key: m.key, payload: m.payload, status: m.status, createdAt: iso(m.createdAt) })) };
   });
@@ -49,7 +41,7 @@ export function inboxRoutes(app: FastifyInstance, hub: Hub): void {
       if (!body.success) return sendProblem(reply, problem(400, 'invalid request; nothing was marked', zodErrors(body.error, '')));
       const ws = await writeKeyWorkspace(hub, req, reply);
       if (ws === undefined) return reply;
-      const p = await profileOf(ws, body.data);
+      const p = await visitorProfile(hub, ws, body.data);
       const message = p && (await hub.store.inbox.get(ws, req.params.key));
       if (!p || message?.profileId !== p.id) return sendProblem(reply, problem(404, `no inbox message ${req.params.key} for this visitor`));
       await hub.store.inbox.mark(ws, p.id, message.key, status, hub.clock.now());

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Hub } from '../engine/hub.js';
 import { recordReceipt, submit } from '../engine/receipts.js';
+import { callerOf } from '../engine/visitor.js';
 import type { LinkToken } from '../engine/render.js';
 import { problem, sendProblem } from './problem.js';
 
@@ -57,7 +58,7 @@ export function linkRoutes(app: FastifyInstance, hub: Hub): void {
 /** Withdraws consent for the message's purpose on its channel (an identify, so it is on the timeline and in effect for the next decision) and records `Message Unsubscribed`. */
 async function unsubscribe(hub: Hub, t: LinkToken): Promise<boolean> {
   const profile = await hub.store.reader.byId(t.w, t.p);
-  const user = profile?.identifiers.find((i) => i.type === 'userId') ?? profile?.identifiers.find((i) => i.type === 'anonymousId');
+  const user = callerOf(profile);
   if (!profile || !user) return false;
   const consent = typeof profile.traits.consent === 'object' && profile.traits.consent !== null ? (profile.traits.consent as Record<string, unknown>) : {};
   const before = consent[t.pu];

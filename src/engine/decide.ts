@@ -9,6 +9,7 @@ import type { ContactSubject } from '../ports/decisions.js';
 import type { ProfileView } from '../ports/profile-reader.js';
 import type { Hub } from './hub.js';
 import { monotonicId } from './ids.js';
+import { visitorProfile } from './visitor.js';
 
 /** Segment ids are strings; numbers are accepted and stringified, as Segment does. */
 const VisitorId = z.union([z.string().min(1).max(1024), z.number().finite()]).transform(String);
@@ -81,13 +82,11 @@ export async function decide(hub: DecideHub, workspaceId: string, req: DecideReq
  * events later create. The workspace is in the key because the ledger is keyed by subject alone.
  */
 async function resolveVisitor(hub: DecideHub, workspaceId: string, req: DecideRequest): Promise<Visitor> {
+  const profile = await visitorProfile(hub, workspaceId, req);
+  if (profile) return { subject: { id: profile.id, workspaceId, identifiers: profile.identifiers }, profile };
   const ids: Identifier[] = [];
   if (req.userId !== undefined) ids.push({ type: 'userId', value: req.userId });
   if (req.anonymousId !== undefined) ids.push({ type: 'anonymousId', value: req.anonymousId });
-  for (const id of ids) {
-    const profile = await hub.store.reader.byIdentifier(workspaceId, id);
-    if (profile) return { subject: { id: profile.id, workspaceId, identifiers: profile.identifiers }, profile };
-  }
   const key = req.anonymousId !== undefined ? `anon:${workspaceId}:${req.anonymousId}` : `user:${workspaceId}:${req.userId as string}`;
   return { subject: { id: key, workspaceId, identifiers: ids } };
 }

@@ -1,6 +1,7 @@
 import type { OutboxMessage } from '../core/contributors/outbox.js';
 import { validateBatch } from '../core/events/validate.js';
 import type { Hub } from './hub.js';
+import { callerOf } from './visitor.js';
 
 type ReceiptHub = Pick<Hub, 'store' | 'ingestor' | 'clock' | 'newMessageId'>;
 
@@ -10,8 +11,7 @@ type ReceiptHub = Pick<Hub, 'store' | 'ingestor' | 'clock' | 'newMessageId'>;
  * callback, a click counted again) is stored once when it must be.
  */
 export async function recordReceipt(hub: ReceiptHub, m: Pick<OutboxMessage, 'key' | 'workspaceId' | 'profileId' | 'channel' | 'journeyId' | 'decisionId'>, event: string, properties: Readonly<Record<string, unknown>>, messageId = `receipt:${event}:${m.key}`): Promise<boolean> {
-  const profile = await hub.store.reader.byId(m.workspaceId, m.profileId);
-  const user = profile?.identifiers.find((i) => i.type === 'userId') ?? profile?.identifiers.find((i) => i.type === 'anonymousId');
+  const user = callerOf(await hub.store.reader.byId(m.workspaceId, m.profileId));
   if (!user) return false;
   const call = {
     type: 'track', event, messageId, [user.type]: user.value, timestamp: new Date(hub.clock.now()).toISOString(),
