@@ -4,6 +4,9 @@ import type { AppendOutcome, EventLog, NewEvent } from '../../ports/event-log.js
 
 type Row = { seq: number; workspace_id: string; body: string };
 
+/** Events this connection appended, kept for the worker's read-back: at most this many. */
+const RECENT_MAX = 20_000;
+
 /** The event log in its own SQLite file, so appends never wait on the processing transaction. */
 export class SqliteEventLog implements EventLog {
   private readonly insert;
@@ -11,6 +14,13 @@ export class SqliteEventLog implements EventLog {
   private readonly bySeq;
   private readonly maxSeq;
   private readonly appendAll;
+  /**
+   * The events this connection last appended, contiguous in seq (another process's appends in between
+   * start it afresh): the worker reads them from here rather than parsing their JSON back. They are the
+   * validated events themselves, which JSON.stringify/parse leaves equal (no undefined fields).
+   */
+  private recent: LoggedEvent[] = [];
+  private appended: LoggedEvent[] = [];
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
@@ -27,6 +37,7 @@ export class SqliteEventLog implements EventLog {
         if (r.changes > 0) {
           appended++;
           last = Number(r.lastInsertRowid);
+          this.appended.push({ seq: last, workspaceId, event });
         }
       }
       // Inside the write transaction the row just inserted has the highest seq; after duplicates only, ask.
@@ -35,10 +46,32 @@ export class SqliteEventLog implements EventLog {
   }
 
   append(events: readonly NewEvent[]): Promise<AppendOutcome> {
-    return Promise.resolve(this.appendAll.immediate(events));
+    try {
+      const outcome = this.appendAll.immediate(events);
+      this.remember(this.appended);
+      return Promise.resolve(outcome);
+    } finally {
+      this.appended = [];
+    }
+  }
+
+  /** Keeps committed appends that continue `recent` (or starts it again with them). */
+  private remember(appended: readonly LoggedEvent[]): void {
+    const first = appended[0];
+    if (first === undefined) return;
+    const last = this.recent.at(-1);
+    if (last === undefined || first.seq !== last.seq + 1 || appended.some((e, i) => e.seq !== first.seq + i)) this.recent = [];
+    for (const e of appended) this.recent.push(e);
+    if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(this.recent.length - RECENT_MAX);
   }
 
   readAfter(after: number, limit: number): Promise<readonly LoggedEvent[]> {
+    const from = after + 1 - (this.recent[0]?.seq ?? Infinity);
+    if (from >= 0 && from < this.recent.length) {
+      // What was read is processed next; the worker never reads further back.
+      this.recent = this.recent.slice(from);
+      return Promise.resolve(this.recent.slice(0, limit));
+    }
     return Promise.resolve((this.after.all(after, limit) as Row[]).map(toLogged));
   }
 

@@ -8,17 +8,15 @@ import { SqliteAudiences } from './audience-store.js';
 import { SqliteDecisionWrites } from './decisions.js';
 import { SqliteJourneyStates } from './journey-states.js';
 import { SqliteOutboxWrites } from './outbox.js';
+import { ProfileCache, type CachedProfile } from './profile-cache.js';
 
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 
 /** Timeline rows written per multi-row INSERT: fewer statement calls on the hottest write. */
 const TIMELINE_CHUNK = 64;
 
-/** A profile as the batch loaded it: its state and the row it was read from. */
-interface Loaded {
-  readonly state: ProfileState;
-  readonly row: ProfileRow;
-}
+/** Profiles kept in memory between batches (most events are of a profile seen recently). */
+const PROFILE_CACHE_SIZE = 50_000;
 
 /** Profile state in `state.db`: each batch is one synchronous transaction with the cursor. */
 export class SqliteStateStore implements StateStore {
@@ -31,7 +29,8 @@ export class SqliteStateStore implements StateStore {
   private readonly decisions: SqliteDecisionWrites;
   private readonly outbox: SqliteOutboxWrites;
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
-  private loaded = new Map<string, Loaded>();
+  private loaded = new Map<string, CachedProfile>();
+  private readonly cache = new ProfileCache(PROFILE_CACHE_SIZE);
 
   constructor(db: Database.Database) {
     this.s = statements(db);
@@ -40,6 +39,7 @@ export class SqliteStateStore implements StateStore {
     this.decisions = new SqliteDecisionWrites(db);
     this.outbox = new SqliteOutboxWrites(db);
     this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
+      this.cache.begin(this.s.dataVersion.get() as number);
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
       try {
@@ -59,6 +59,7 @@ export class SqliteStateStore implements StateStore {
       this.s.setCursor.run(upTo);
     });
     this.audienceUnit = db.transaction((select: AudienceSelection, work: AudienceWork, journeyWork?: JourneyWork): number => {
+      this.cache.begin(this.s.dataVersion.get() as number);
       const ids = 'ids' in select ? select.ids : this.audiences.dueProfiles(select.dueBy, select.limit);
       const profiles = this.liveProfiles(ids);
       if (profiles.length > 0) {
@@ -74,6 +75,7 @@ export class SqliteStateStore implements StateStore {
       return ids.length;
     });
     this.journeyUnit = db.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
+      this.cache.begin(this.s.dataVersion.get() as number);
       const ids = this.journeyStates.dueProfiles(dueBy, limit);
       const profiles = this.liveProfiles(ids);
       const journeys = this.runJourneys(work, { profiles, audiences: this.audiences.load(ids) });
@@ -86,7 +88,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   private liveProfiles(ids: readonly string[]): ProfileState[] {
-    return ids.map((id) => this.profileById(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+    return ids.map((id) => this.profileById(id)?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
   /** Runs a journey step on its stored inputs: states and contacts of `all` (the profiles and those merged into them in this step). */
@@ -100,17 +102,31 @@ export class SqliteStateStore implements StateStore {
     this.decisions.write(o.decisions, o.contacts);
     this.outbox.write(o.messages);
     for (const p of o.profiles) {
-      this.s.upsertProfile.run(profileToRow(p));
+      const row = profileToRow(p);
+      this.s.upsertProfile.run(row);
+      this.cache.wrote({ state: p, row }, false);
       this.s.recheckAudience.run(p.updatedAt, p.updatedAt, p.id);
     }
   }
 
   processJourneys(dueBy: number, limit: number, work: JourneyWork): Promise<number> {
-    return Promise.resolve(this.journeyUnit.immediate(dueBy, limit, work));
+    return Promise.resolve(this.committing(() => this.journeyUnit.immediate(dueBy, limit, work)));
   }
 
   processAudiences(select: AudienceSelection, work: AudienceWork, journeys?: JourneyWork): Promise<number> {
-    return Promise.resolve(this.audienceUnit.immediate(select, work, journeys));
+    return Promise.resolve(this.committing(() => this.audienceUnit.immediate(select, work, journeys)));
+  }
+
+  /** Runs a write transaction; the profile cache keeps what it wrote only if it committed. */
+  private committing<T>(tx: () => T): T {
+    try {
+      const r = tx();
+      this.cache.committed();
+      return r;
+    } catch (e) {
+      this.cache.rolledBack();
+      throw e;
+    }
   }
 
   nextDue(): Promise<number | undefined> {
@@ -119,9 +135,14 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(a === undefined ? j : j === undefined ? a : Math.min(a, j));
   }
 
-  private profileById(id: string): ProfileState | undefined {
+  private profileById(id: string, key?: string): CachedProfile | undefined {
+    const cached = this.cache.profile(id);
+    if (cached) return cached;
     const row = this.s.profile.get(id) as ProfileRow | undefined;
-    return row && profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]);
+    if (row === undefined) return undefined;
+    const p = { state: profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]), row };
+    this.cache.read(key, p);
+    return p;
   }
 
   cursor(): Promise<number> {
@@ -129,7 +150,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   process(after: number, upTo: number, needs: BatchNeeds, work: BatchWork): Promise<void> {
-    this.unit.immediate(after, upTo, needs, work);
+    this.committing(() => this.unit.immediate(after, upTo, needs, work));
     return Promise.resolve();
   }
 
@@ -143,14 +164,13 @@ export class SqliteStateStore implements StateStore {
     for (const { workspaceId, identifier } of needs.identifiers) {
       const key = wsKey(workspaceId, identifier);
       if (profileOf.has(key)) continue;
-      const profileId = this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined;
+      const profileId = this.cache.owner(key) ?? (this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined);
       if (profileId === undefined) continue;
       profileOf.set(key, profileId);
       if (!profiles.has(profileId)) {
-        const row = this.s.profile.get(profileId) as ProfileRow;
-        const state = profileFromRow(row, this.s.identifiersOf.all(profileId) as Identifier[]);
-        profiles.set(profileId, state);
-        this.loaded.set(profileId, { state, row });
+        const p = this.profileById(profileId, key) as CachedProfile;
+        profiles.set(profileId, p.state);
+        this.loaded.set(profileId, p);
       }
     }
     const groups = new Map<string, GroupState>();
@@ -163,7 +183,9 @@ export class SqliteStateStore implements StateStore {
 
   private write(o: BatchOutcome): void {
     const s = this.s;
-    for (const p of o.profiles) this.writeProfile(p);
+    const touched = new Map<number, string[]>();
+    for (const p of o.profiles) this.writeProfile(p, touched);
+    for (const [at, ids] of touched) s.touchProfiles.run(at, JSON.stringify(ids));
     for (const m of o.merges) {
       s.moveIdentifiers.run(m.winnerId, m.loserId);
       s.moveTimeline.run(m.winnerId, m.loserId);
@@ -182,13 +204,16 @@ export class SqliteStateStore implements StateStore {
 
   /**
    * Writes a profile the batch created or changed. Most events only move `updatedAt` of a profile
-   * loaded for the batch: then only that column is written; otherwise the JSON of the parts that
-   * kept their identity (the core returns unchanged parts as the same objects) is reused.
+   * loaded for the batch: then only that column is written, for all such profiles at once (`touched`,
+   * by new `updatedAt`); otherwise the JSON of the parts that kept their identity (the core returns
+   * unchanged parts as the same objects) is reused.
    */
-  private writeProfile(p: ProfileState): void {
+  private writeProfile(p: ProfileState, touched: Map<number, string[]>): void {
     const before = this.loaded.get(p.id);
     if (before === undefined) {
-      this.s.upsertProfile.run(profileToRow(p));
+      const row = profileToRow(p);
+      this.s.upsertProfile.run(row);
+      this.cache.wrote({ state: p, row }, true);
       return;
     }
     const { state: b, row } = before;
@@ -197,17 +222,22 @@ export class SqliteStateStore implements StateStore {
       sameTraits && p.groups === b.groups && p.mergedFrom === b.mergedFrom && p.mergedInto === b.mergedInto &&
       p.workspaceId === b.workspaceId && row.v === PROFILE_ROW_VERSION
     ) {
-      if (p.updatedAt !== b.updatedAt) this.s.touchProfile.run(p.updatedAt, p.id);
+      if (p.updatedAt !== b.updatedAt) {
+        const ids = touched.get(p.updatedAt);
+        if (ids) ids.push(p.id);
+        else touched.set(p.updatedAt, [p.id]);
+      }
+      this.cache.wrote({ state: p, row: p.updatedAt === row.updated_at ? row : { ...row, updated_at: p.updatedAt } }, p.identifiers !== b.identifiers);
       return;
     }
-    this.s.upsertProfile.run(
-      profileToRow(p, {
-        traits: sameTraits ? row.traits : undefined,
-        trait_stamps: sameTraits ? row.trait_stamps : undefined,
-        groups: p.groups === b.groups ? row.groups : undefined,
-        merged_from: p.mergedFrom === b.mergedFrom ? row.merged_from : undefined,
-      }),
-    );
+    const written = profileToRow(p, {
+      traits: sameTraits ? row.traits : undefined,
+      trait_stamps: sameTraits ? row.trait_stamps : undefined,
+      groups: p.groups === b.groups ? row.groups : undefined,
+      merged_from: p.mergedFrom === b.mergedFrom ? row.merged_from : undefined,
+    });
+    this.s.upsertProfile.run(written);
+    this.cache.wrote({ state: p, row: written }, p.identifiers !== b.identifiers);
   }
 
   private writeTimeline(timeline: BatchOutcome['timeline']): void {
@@ -233,6 +263,7 @@ export class SqliteStateStore implements StateStore {
 function statements(db: Database.Database) {
   return {
     cursor: db.prepare("SELECT seq FROM cursors WHERE name = 'profiles'").pluck(),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
     setCursor: db.prepare("UPDATE cursors SET seq = ? WHERE name = 'profiles'"),
     profileOf: db.prepare('SELECT profile_id FROM identifiers WHERE workspace_id = ? AND type = ? AND value = ?').pluck(),
     profile: db.prepare('SELECT * FROM profiles WHERE id = ?'),
@@ -259,7 +290,7 @@ function statements(db: Database.Database) {
     timelineChunk: db.prepare(
       `INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES ${Array(TIMELINE_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`,
     ),
-    touchProfile: db.prepare('UPDATE profiles SET updated_at = ? WHERE id = ?'),
+    touchProfiles: db.prepare('UPDATE profiles SET updated_at = ? WHERE id IN (SELECT value FROM json_each(?))'),
     recheckAudience: db.prepare('UPDATE audiences SET next_due = min(coalesce(next_due, ?), ?) WHERE profile_id = ?'),
     decision: db.prepare(
       `INSERT INTO identity_decisions (workspace_id, kind, message_id, profile_id, id_type, id_value, other_profile_id, rule, at)

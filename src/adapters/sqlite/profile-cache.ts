@@ -1,0 +1,113 @@
+import { wsKey } from '../../core/identity/snapshot.js';
+import type { ProfileState } from '../../core/profiles/profile.js';
+import type { ProfileRow } from './rows.js';
+
+/** A profile as last committed: its state and the row it is stored as. */
+export interface CachedProfile {
+  readonly state: ProfileState;
+  readonly row: ProfileRow;
+}
+
+/**
+ * A map that keeps at least the `capacity` most recently used entries and at most twice as many: two
+ * generations, the older one dropped whole when the newer fills (no reordering on every read).
+ */
+class Recent<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.young.get(key);
+    if (v !== undefined) return v;
+    const o = this.old.get(key);
+    if (o !== undefined) this.set(key, o);
+    return o;
+  }
+
+  set(key: K, value: V): void {
+    this.young.set(key, value);
+    if (this.young.size >= this.capacity) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+  }
+
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
+  clear(): void {
+    this.young.clear();
+    this.old.clear();
+  }
+}
+
+/**
+ * Profiles and identifier owners as this connection last read or committed them, so that the next
+ * batches find most of their profiles without reading and parsing them again. The processing worker is
+ * the one writer of profiles: what it writes is staged during a transaction and kept only once that
+ * transaction commits. A commit by any other connection (e.g. a CLI over the same data directory)
+ * changes SQLite's `data_version`, and the cache is emptied before it is used again.
+ */
+export class ProfileCache {
+  private readonly profiles: Recent<string, CachedProfile>;
+  /** `wsKey(workspace, identifier)` → id of the live profile holding it. */
+  private readonly owners: Recent<string, string>;
+  private staged: { written: CachedProfile[]; linked: ProfileState[]; gone: string[] } = { written: [], linked: [], gone: [] };
+  private version: number | undefined;
+
+  constructor(capacity: number) {
+    this.profiles = new Recent(capacity);
+    this.owners = new Recent(capacity * 3);
+  }
+
+  /** At the start of a write transaction: `dataVersion` is `PRAGMA data_version`, which other connections' commits change. */
+  begin(dataVersion: number): void {
+    if (dataVersion !== this.version) {
+      this.profiles.clear();
+      this.owners.clear();
+      this.version = dataVersion;
+    }
+    this.staged = { written: [], linked: [], gone: [] };
+  }
+
+  profile(id: string): CachedProfile | undefined {
+    return this.profiles.get(id);
+  }
+
+  owner(key: string): string | undefined {
+    return this.owners.get(key);
+  }
+
+  /** What a transaction read before writing anything: committed state, kept at once. */
+  read(key: string | undefined, p: CachedProfile): void {
+    if (key !== undefined) this.owners.set(key, p.state.id);
+    if (p.state.mergedInto === undefined) this.profiles.set(p.state.id, p);
+  }
+
+  /**
+   * What a transaction wrote; kept once it commits. `linked`: the profile's identifiers changed (new
+   * links, or a merge brought the merged-away profile's). A merged-away profile is forgotten.
+   */
+  wrote(p: CachedProfile, linked: boolean): void {
+    if (p.state.mergedInto !== undefined) return void this.staged.gone.push(p.state.id);
+    this.staged.written.push(p);
+    if (linked) this.staged.linked.push(p.state);
+  }
+
+  /** After the transaction committed. The survivor of a merge holds the merged-away profile's identifiers. */
+  committed(): void {
+    for (const id of this.staged.gone) this.profiles.delete(id);
+    for (const p of this.staged.written) this.profiles.set(p.state.id, p);
+    for (const p of this.staged.linked) for (const i of p.identifiers) this.owners.set(wsKey(p.workspaceId, i), p.id);
+    this.staged = { written: [], linked: [], gone: [] };
+  }
+
+  /** After the transaction rolled back: what it wrote was not stored. */
+  rolledBack(): void {
+    this.staged = { written: [], linked: [], gone: [] };
+  }
+}
