@@ -70,6 +70,30 @@ describe('segments over the admin API, kept up to date by the event stream and e
     expect((await profileOf(t, 'cy')).segments).toEqual([]);
   });
 
+  it('a computed trait created (then changed) after the events is backfilled from each profile history, as a segment on it', async () => {
+    const { t } = await hubAt(T0);
+    const orders = (u: string, n: number, revenue: number) => Array.from({ length: n }, (_, i) => order(u, T0 - (i + 1) * DAY, { revenue }));
+    await sendBatch(t, [...orders('ann', 3, 10), ...orders('ben', 1, 50), { type: 'track', userId: 'cal', event: 'Page Viewed', timestamp: iso(T0) }]);
+    await settled(t);
+    const big = { event: 'Order Completed', aggregate: 'count', where: [{ property: 'revenue', op: 'gte', value: 20 }] };
+    const trait = await admin(t, 'POST', '/v1/computed-traits', { name: 'orders', ...big });
+    expect(trait.statusCode, trait.body).toBe(201);
+    await settled(t);
+    const one = (await admin(t, 'POST', '/v1/segments', { name: 'One+', condition: { kind: 'trait', source: 'computed', name: 'orders', op: 'gte', value: 1 } })).json<{ id: string }>().id;
+    await settled(t);
+    expect((await profileOf(t, 'ann')).segments).toEqual([]);
+    expect((await profileOf(t, 'ben')).segments).toEqual([one]);
+    // Now every order counts: each profile's count is taken again from its history (not added to what was stored).
+    const changed = await admin(t, 'PUT', `/v1/computed-traits/${trait.json<{ id: string }>().id}`, { name: 'orders', event: 'Order Completed', aggregate: 'count' });
+    expect(changed.statusCode, changed.body).toBe(200);
+    await settled(t);
+    const two = (await admin(t, 'POST', '/v1/segments', { name: 'Two+', condition: { kind: 'trait', source: 'computed', name: 'orders', op: 'gte', value: 2 } })).json<{ id: string }>().id;
+    await settled(t);
+    expect((await profileOf(t, 'ann')).segments.sort()).toEqual([one, two].sort());
+    expect((await profileOf(t, 'ben')).segments).toEqual([one]);
+    expect((await profileOf(t, 'cal')).segments).toEqual([]);
+  });
+
   it('a new segment is backfilled over existing profiles with progress, members page by page, and a preview estimate', async () => {
     const { t } = await hubAt(T0);
     const users = Array.from({ length: 60 }, (_, i) => `u${String(i).padStart(2, '0')}`);

@@ -1,11 +1,10 @@
 import type { AudienceOutcome } from '../core/segments/batch.js';
-import { factEvent, rebuildStep, timerStep } from '../core/segments/batch.js';
+import { factEvent, rebuildStep, replayOf, timerStep } from '../core/segments/batch.js';
 import type { StoredEvent } from '../core/segments/audience.js';
 import type { Clock } from '../ports/clock.js';
 import type { AudienceReader } from '../ports/audience-reader.js';
 import type { DefinitionStore } from '../ports/definitions.js';
 import type { EventLog } from '../ports/event-log.js';
-import { isHubSeq, type ProfileReader } from '../ports/profile-reader.js';
 import type { StateStore } from '../ports/state-store.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
@@ -16,7 +15,6 @@ export const BACKFILL_CHUNK = 500;
 export interface AudienceJobPorts {
   readonly state: StateStore;
   readonly log: EventLog;
-  readonly reader: ProfileReader;
   readonly audiences: AudienceReader;
   readonly definitions: DefinitionStore;
   readonly cache: AudienceDefinitionsCache;
@@ -54,20 +52,32 @@ export class AudienceJobs {
       await this.p.definitions.setBackfill(def.id, { ...def.backfill, status: 'done' });
       return true;
     }
-    const history = new Map<string, StoredEvent[]>();
-    for (const id of ids) history.set(id, await this.history(def.workspaceId, id));
-    await prepareJourneyWork(this.p.journeys);
     const now = this.p.clock.now();
-    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, this.p.cache.input(now))), journeyWork(this.p.journeys, now));
+    const input = this.p.cache.input(now);
+    const { replay, reads } = replayOf(input.definitions(def.workspaceId), def.kind === 'segment' ? { kind: 'segment', id: def.id } : { kind: 'computedTrait', name: def.name });
+    const history = reads.size > 0 ? await this.histories(ids, reads) : new Map<string, StoredEvent[]>();
+    await prepareJourneyWork(this.p.journeys);
+    await this.p.state.processAudiences({ ids }, (profiles, stored) => this.observe(rebuildStep(profiles, stored, history, replay, input)), journeyWork(this.p.journeys, now));
     const processed = def.backfill.processed + ids.length;
     await this.p.definitions.setBackfill(def.id, { status: 'running', processed, total: Math.max(def.backfill.total, processed), after: ids.at(-1) as string });
     return true;
   }
 
-  private async history(workspaceId: string, profileId: string): Promise<StoredEvent[]> {
-    const positions = await this.p.reader.timeline(workspaceId, profileId, 1_000_000);
-    const logged = await this.p.log.get(positions.filter((t) => !isHubSeq(t.seq)).map((t) => t.seq).reverse());
-    return logged.map((l) => factEvent(l.event)).filter((e): e is StoredEvent => e !== undefined);
+  /** Each profile's events of the names `reads`, as conditions see them, oldest first: one read of positions and one of the log for the chunk. */
+  private async histories(ids: readonly string[], reads: ReadonlySet<string>): Promise<Map<string, StoredEvent[]>> {
+    const positions = await this.p.state.histories(ids);
+    const events = new Map((await this.p.log.get([...positions.values()].flat())).map((l) => [l.seq, l.event]));
+    const out = new Map<string, StoredEvent[]>();
+    for (const [id, seqs] of positions) {
+      const facts: StoredEvent[] = [];
+      for (const seq of seqs) {
+        const e = events.get(seq);
+        const fact = e && factEvent(e);
+        if (fact && reads.has(fact.event)) facts.push(fact);
+      }
+      out.set(id, facts);
+    }
+    return out;
   }
 
   private observe(o: AudienceOutcome): AudienceOutcome {

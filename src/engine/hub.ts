@@ -60,7 +60,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
   const policies = new PolicyCache(store.policies);
   const journeys = { journeys: journeyCache, audiences: audienceDefinitions, policies, traitStrategies: config.traitStrategies };
   const jobs = new AudienceJobs({
-    state: store.state, log: store.log, reader: store.reader, audiences: store.audiences, definitions: store.definitions,
+    state: store.state, log: store.log, audiences: store.audiences, definitions: store.definitions,
     cache: audienceDefinitions, clock, journeys,
   });
   const proc = new Processor(store.log, store.state, clock, audienceDefinitions, jobs, {

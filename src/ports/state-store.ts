@@ -64,5 +64,7 @@ export interface StateStore {
   processJourneys(dueBy: number, limit: number, journeys: JourneyWork): Promise<number>;
   /** The earliest timer (audience or journey), if any. */
   nextDue(): Promise<number | undefined>;
+  /** Log positions of each profile's own events (not hub events), oldest first, read as the writer sees them. */
+  histories(profileIds: readonly string[]): Promise<ReadonlyMap<string, readonly number[]>>;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import type { Identifier } from '../../core/identity/identifier.js';
 import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot, type TimelineEntry } from '../../core/identity/snapshot.js';
 import { groupKey, type GroupState, type ProfileState } from '../../core/profiles/profile.js';
 import type { JourneyOutcome } from '../../core/journeys/batch.js';
+import { HUB_SEQ } from '../../ports/profile-reader.js';
 import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWork, type JourneyInputs, type JourneyWork, type StateStore } from '../../ports/state-store.js';
 import { SqliteAudiences } from './audience-store.js';
 import { SqliteDecisionWrites } from './decisions.js';
@@ -135,6 +136,12 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(a === undefined ? j : j === undefined ? a : Math.min(a, j));
   }
 
+  histories(profileIds: readonly string[]): Promise<ReadonlyMap<string, readonly number[]>> {
+    const out = new Map<string, number[]>(profileIds.map((id) => [id, []]));
+    for (const r of this.s.histories.iterate(JSON.stringify(profileIds), HUB_SEQ) as Iterable<{ profile_id: string; seq: number }>) out.get(r.profile_id)?.push(r.seq);
+    return Promise.resolve(out);
+  }
+
   private profileById(id: string, key?: string): CachedProfile | undefined {
     const cached = this.cache.profile(id);
     if (cached) return cached;
@@ -264,6 +271,7 @@ function statements(db: Database.Database) {
   return {
     cursor: db.prepare("SELECT seq FROM cursors WHERE name = 'profiles'").pluck(),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),
+    histories: db.prepare('SELECT profile_id, seq FROM timeline WHERE profile_id IN (SELECT value FROM json_each(?)) AND seq < ? ORDER BY profile_id, ts, seq'),
     setCursor: db.prepare("UPDATE cursors SET seq = ? WHERE name = 'profiles'"),
     profileOf: db.prepare('SELECT profile_id FROM identifiers WHERE workspace_id = ? AND type = ? AND value = ?').pluck(),
     profile: db.prepare('SELECT * FROM profiles WHERE id = ?'),

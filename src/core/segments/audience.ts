@@ -46,6 +46,16 @@ export interface MembershipChange {
   readonly at: number;
 }
 
+/**
+ * A backfill's replay of a profile's history for one new or changed definition: the events of these
+ * names, and the computed traits of these names, are rebuilt from the replayed events; the rest of the
+ * stored state is kept and takes none of them.
+ */
+export interface Replay {
+  readonly events: ReadonlySet<string>;
+  readonly computed: ReadonlySet<string>;
+}
+
 export interface AudienceStep {
   readonly state: AudienceState;
   readonly changes: readonly MembershipChange[];
@@ -59,10 +69,12 @@ export interface AudienceStep {
  * window, recompute computed traits and memberships, and say what changed and when to look again.
  * Pure: the caller stores the state and sets a durable timer at `nextDue`.
  */
-export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, arrived: readonly StoredEvent[] = []): AudienceStep {
+export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, arrived: readonly StoredEvent[] = [], replay?: Replay): AudienceStep {
   const { lookback, properties } = planOf(defs);
-  const grown: Record<string, readonly StoredEvent[]> = { ...state.events };
-  for (const e of arrived) if (lookback.has(e.event)) grown[e.event] = insert(grown[e.event] ?? [], project(e, properties.get(e.event)));
+  const grown: Record<string, readonly StoredEvent[]> = replay ? Object.fromEntries(Object.entries(state.events).filter(([name]) => !replay.events.has(name))) : { ...state.events };
+  for (const e of arrived) {
+    if (lookback.has(e.event) && (!replay || replay.events.has(e.event))) grown[e.event] = insert(grown[e.event] ?? [], project(e, properties.get(e.event)));
+  }
   const events = keep(grown, lookback, now);
   const computed: Record<string, TraitState> = {};
   const computedValues: Record<string, unknown> = {};
@@ -71,8 +83,10 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
     if (t !== undefined && (due === undefined || t < due)) due = t;
   };
   for (const t of defs.computed) {
-    let s = expire(t, state.computed[t.name] ?? emptyState(t), now);
-    for (const e of arrived) {
+    // A replayed trait starts again from its events; the others keep their state and take none of them.
+    const replayed = replay === undefined || replay.computed.has(t.name);
+    let s = expire(t, (replay === undefined || !replayed ? state.computed[t.name] : undefined) ?? emptyState(t), now);
+    for (const e of replayed ? arrived : []) {
       const entry = entryOf(t, e, now);
       if (entry && (!t.window || entry[0] >= now - windowMs(t))) s = add(t, s, entry);
     }

@@ -4,7 +4,8 @@ import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
 import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
-import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type Replay, type StoredEvent } from './audience.js';
+import { dependenciesOf } from './dependencies.js';
 
 /** A profile's stored audience: its state and memberships (segment → since). */
 export interface AudienceRecord {
@@ -118,22 +119,45 @@ function segmentEvent(c: AudienceOutcome['changes'][number], segmentName: string
   };
 }
 
-/** Backfill: audiences rebuilt from each profile's whole history (memberships kept to report changes). */
+/**
+ * Backfill of one new or changed definition: each profile's stored audience, with what that definition
+ * reads taken again from the profile's history (`replay`, see `replayOf`), evaluated at `now`; the
+ * memberships that change are reported. What other definitions need is kept as stored.
+ */
 export function rebuildStep(
   profiles: readonly ProfileState[],
   stored: ReadonlyMap<string, AudienceRecord>,
   history: ReadonlyMap<string, readonly StoredEvent[]>,
+  replay: Replay,
   input: Pick<AudienceInput, 'definitions' | 'segmentNames' | 'context' | 'now'>,
 ): AudienceOutcome {
   const audiences: AudienceOutcome['audiences'][number][] = [];
   const changes: AudienceOutcome['changes'][number][] = [];
   for (const p of profiles) {
-    const fresh: AudienceState = { events: {}, computed: {}, members: stored.get(p.id)?.state.members ?? {} };
-    const step = advance(fresh, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? []);
+    const state = stored.get(p.id)?.state ?? EMPTY_AUDIENCE;
+    const step = advance(state, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? [], replay);
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }
   return { audiences, changes, hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))), removed: [] };
+}
+
+/**
+ * What a backfill of a definition replays, and the event names it reads of the profiles' histories:
+ * the events a segment reads (a changed segment's earlier version may have read others: their stored
+ * copies age out), or a computed trait, from its event.
+ */
+export function replayOf(
+  defs: AudienceDefinitions,
+  definition: { readonly kind: 'segment'; readonly id: string } | { readonly kind: 'computedTrait'; readonly name: string },
+): { readonly replay: Replay; readonly reads: ReadonlySet<string> } {
+  if (definition.kind === 'computedTrait') {
+    const t = defs.computed.find((c) => c.name === definition.name);
+    return { replay: { events: new Set(), computed: new Set(t ? [t.name] : []) }, reads: new Set(t ? [t.event] : []) };
+  }
+  const s = defs.segments.find((x) => x.id === definition.id);
+  const events = new Set(s ? dependenciesOf(s.condition).events.keys() : []);
+  return { replay: { events, computed: new Set() }, reads: events };
 }
 
 /** Everything a condition may read of a profile outside the audience step (journey branches, exits, goals). */
