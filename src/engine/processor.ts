@@ -13,9 +13,13 @@ import { newId } from './ids.js';
 import type { Retention } from './retention.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
 
+/** While catching up on a backlog of more than this many batches, a batch is that many times larger. */
+const CATCH_UP = 5;
+
 export interface ProcessorOptions {
   readonly rules: IdentityRules;
   readonly traitStrategies: TraitStrategies;
+  /** Events per transaction (more while catching up on a backlog: fewer commits, and a profile is read once for more of its events). */
   readonly batchSize: number;
   /** While idle, how often to look for events appended by another process (e.g. `xhub import`). */
   readonly idleCheckMs: number;
@@ -145,7 +149,8 @@ export class Processor {
   }
 
   private async step(): Promise<boolean> {
-    const events = await this.log.readAfter(this.cursor, this.opts.batchSize);
+    const { batchSize } = this.opts;
+    const events = await this.log.readAfter(this.cursor, this.lag > batchSize * CATCH_UP ? batchSize * CATCH_UP : batchSize);
     const last = events.at(-1);
     if (!last) {
       this.head = this.cursor;

@@ -31,18 +31,41 @@ export type TraitState =
   | { readonly kind: 'window'; readonly entries: readonly Entry[] }
   | { readonly kind: 'all'; readonly acc: Accumulator };
 
+/** What an all-time trait accumulates: `count`, and only what its aggregate reads (see `KEPT`). */
 export interface Accumulator {
   readonly count: number;
-  readonly sum: number;
+  readonly sum?: number;
   readonly min?: number;
   readonly max?: number;
   readonly first?: Entry;
   readonly last?: Entry;
   /** value → count, for mostFrequent and distinctCount. */
-  readonly freq: Readonly<Record<string, number>>;
+  readonly freq?: Readonly<Record<string, number>>;
 }
 
-const EMPTY_ACC: Accumulator = { count: 0, sum: 0, freq: {} };
+type Kept = Exclude<keyof Accumulator, 'count'>;
+
+/** The parts of the accumulator each aggregate reads: the others are neither kept nor stored. */
+const KEPT: Readonly<Record<Aggregate, ReadonlySet<Kept>>> = {
+  count: new Set(),
+  sum: new Set(['sum']),
+  average: new Set(['sum']),
+  min: new Set(['min']),
+  max: new Set(['max']),
+  first: new Set(['first']),
+  last: new Set(['last']),
+  mostFrequent: new Set(['freq']),
+  distinctCount: new Set(['freq']),
+};
+
+const EMPTY_ACC: Accumulator = { count: 0 };
+
+/** An accumulator with `count` and, of `parts`, those the aggregate reads and that are defined. */
+function accumulator(agg: Aggregate, count: number, parts: Omit<Accumulator, 'count'>): Accumulator {
+  const out: { -readonly [K in keyof Accumulator]: Accumulator[K] } = { count };
+  for (const k of KEPT[agg]) if (parts[k] !== undefined) (out as Record<Kept, unknown>)[k] = parts[k];
+  return out;
+}
 export const emptyState = (t: ComputedTrait): TraitState => (t.window ? { kind: 'window', entries: [] } : { kind: 'all', acc: EMPTY_ACC });
 
 /** The entry an event contributes to the trait, if it matches. */
@@ -65,18 +88,18 @@ export function add(t: ComputedTrait, s: TraitState, entry: Entry): TraitState {
   }
   const a = s.acc;
   const n = typeof entry[2] === 'number' ? entry[2] : undefined;
-  const key = JSON.stringify(entry[2]);
+  const kept = KEPT[t.aggregate];
+  const key = kept.has('freq') ? JSON.stringify(entry[2]) : '';
   return {
     kind: 'all',
-    acc: {
-      count: a.count + 1,
-      sum: a.sum + (n ?? 0),
+    acc: accumulator(t.aggregate, a.count + 1, {
+      sum: kept.has('sum') ? (a.sum ?? 0) + (n ?? 0) : undefined,
       min: n === undefined ? a.min : Math.min(a.min ?? n, n),
       max: n === undefined ? a.max : Math.max(a.max ?? n, n),
       first: a.first === undefined || before(entry, a.first) ? entry : a.first,
       last: a.last === undefined || before(a.last, entry) ? entry : a.last,
-      freq: t.aggregate === 'mostFrequent' || t.aggregate === 'distinctCount' ? { ...a.freq, [key]: (a.freq[key] ?? 0) + 1 } : a.freq,
-    },
+      freq: kept.has('freq') ? { ...a.freq, [key]: (a.freq?.[key] ?? 0) + 1 } : undefined,
+    }),
   };
 }
 
@@ -106,23 +129,23 @@ function fromAcc(agg: Aggregate, a: Accumulator): unknown {
     case 'count':
       return a.count;
     case 'sum':
-      return a.sum;
+      return a.sum ?? 0;
     case 'min':
       return a.min ?? null;
     case 'max':
       return a.max ?? null;
     case 'average':
-      return a.count === 0 ? null : a.sum / a.count;
+      return a.count === 0 ? null : (a.sum ?? 0) / a.count;
     case 'first':
       return a.first?.[2] ?? null;
     case 'last':
       return a.last?.[2] ?? null;
     case 'distinctCount':
-      return Object.keys(a.freq).length;
+      return Object.keys(a.freq ?? {}).length;
     case 'mostFrequent': {
       // Highest count; ties broken by the smallest serialised value, so the answer is deterministic.
       let best: [string, number] | undefined;
-      for (const [k, n] of Object.entries(a.freq)) if (!best || n > best[1] || (n === best[1] && k < best[0])) best = [k, n];
+      for (const [k, n] of Object.entries(a.freq ?? {})) if (!best || n > best[1] || (n === best[1] && k < best[0])) best = [k, n];
       return best ? (JSON.parse(best[0]) as unknown) : null;
     }
   }
@@ -149,16 +172,16 @@ export function mergeStates(t: ComputedTrait, a: TraitState, b: TraitState): Tra
   const x = a.acc;
   const y = b.acc;
   const freq: Record<string, number> = { ...x.freq };
-  for (const [k, n] of Object.entries(y.freq)) freq[k] = (freq[k] ?? 0) + n;
+  for (const [k, n] of Object.entries(y.freq ?? {})) freq[k] = (freq[k] ?? 0) + n;
   const pick = (p: Entry | undefined, q: Entry | undefined, earlier: boolean): Entry | undefined =>
     p === undefined ? q : q === undefined ? p : before(p, q) === earlier ? p : q;
   const num = (p: number | undefined, q: number | undefined, f: (a: number, b: number) => number): number | undefined =>
     p === undefined ? q : q === undefined ? p : f(p, q);
   return {
     kind: 'all',
-    acc: {
-      count: x.count + y.count, sum: x.sum + y.sum, min: num(x.min, y.min, Math.min), max: num(x.max, y.max, Math.max),
+    acc: accumulator(t.aggregate, x.count + y.count, {
+      sum: num(x.sum, y.sum, (p, q) => p + q), min: num(x.min, y.min, Math.min), max: num(x.max, y.max, Math.max),
       first: pick(x.first, y.first, true), last: pick(x.last, y.last, false), freq,
-    },
+    }),
   };
 }
