@@ -171,11 +171,13 @@ export class SqliteStateStore implements StateStore {
     for (const { workspaceId, identifier } of needs.identifiers) {
       const key = wsKey(workspaceId, identifier);
       if (profileOf.has(key)) continue;
-      const profileId = this.cache.owner(key) ?? (this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined);
+      // The cached owner, while its profile is still there; else the stored one.
+      const owner = this.cache.owner(key);
+      const profileId = owner !== undefined && this.profileById(owner) ? owner : (this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined);
       if (profileId === undefined) continue;
       profileOf.set(key, profileId);
-      if (!profiles.has(profileId)) {
-        const p = this.profileById(profileId, key) as CachedProfile;
+      const p = profiles.has(profileId) ? undefined : this.profileById(profileId, key);
+      if (p) {
         profiles.set(profileId, p.state);
         this.loaded.set(profileId, p);
       }
