@@ -59,8 +59,10 @@ export class SqliteEventLog implements EventLog {
   private remember(appended: readonly LoggedEvent[]): void {
     const first = appended[0];
     if (first === undefined) return;
+    // Only a contiguous run can be read back by position (one transaction's appends always are).
+    if (appended.some((e, i) => e.seq !== first.seq + i)) return void (this.recent = []);
     const last = this.recent.at(-1);
-    if (last === undefined || first.seq !== last.seq + 1 || appended.some((e, i) => e.seq !== first.seq + i)) this.recent = [];
+    if (last === undefined || first.seq !== last.seq + 1) this.recent = [];
     for (const e of appended) this.recent.push(e);
     if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(this.recent.length - RECENT_MAX);
   }
