@@ -13,8 +13,9 @@ import { newId } from './ids.js';
 import type { Retention } from './retention.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
 
-/** While catching up on a backlog of more than this many batches, a batch is that many times larger. */
+/** While catching up on a backlog of more than this many batches, a batch is that many times larger, up to `CATCH_UP_MAX` events. */
 const CATCH_UP = 5;
+const CATCH_UP_MAX = 10_000;
 
 export interface ProcessorOptions {
   readonly rules: IdentityRules;
@@ -150,7 +151,7 @@ export class Processor {
 
   private async step(): Promise<boolean> {
     const { batchSize } = this.opts;
-    const events = await this.log.readAfter(this.cursor, this.lag > batchSize * CATCH_UP ? batchSize * CATCH_UP : batchSize);
+    const events = await this.log.readAfter(this.cursor, this.lag > batchSize * CATCH_UP ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
     const last = events.at(-1);
     if (!last) {
       this.head = this.cursor;
