@@ -10,11 +10,10 @@ import { SqliteDecisionWrites } from './decisions.js';
 import { SqliteJourneyStates } from './journey-states.js';
 import { SqliteOutboxWrites } from './outbox.js';
 import { ProfileCache, type CachedProfile } from './profile-cache.js';
+import { stateStatements, TIMELINE_CHUNK } from './state-statements.js';
 
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 
-/** Timeline rows written per multi-row INSERT: fewer statement calls on the hottest write. */
-const TIMELINE_CHUNK = 64;
 
 /**
  * Profiles kept in memory between batches (most events are of a profile seen recently): 20,000 to
@@ -37,7 +36,7 @@ export class SqliteStateStore implements StateStore {
   private readonly cache = new ProfileCache(PROFILE_CACHE_SIZE);
 
   constructor(db: Database.Database) {
-    this.s = statements(db);
+    this.s = stateStatements(db);
     this.audiences = new SqliteAudiences(db);
     this.journeyStates = new SqliteJourneyStates(db);
     this.decisions = new SqliteDecisionWrites(db);
@@ -270,50 +269,4 @@ export class SqliteStateStore implements StateStore {
       this.s.timeline.run(t.profileId, t.ts, t.seq, t.workspaceId);
     }
   }
-}
-
-function statements(db: Database.Database) {
-  return {
-    cursor: db.prepare("SELECT seq FROM cursors WHERE name = 'profiles'").pluck(),
-    dataVersion: db.prepare('PRAGMA data_version').pluck(),
-    histories: db.prepare('SELECT profile_id, seq FROM timeline WHERE profile_id IN (SELECT value FROM json_each(?)) AND seq < ? ORDER BY profile_id, ts, seq'),
-    setCursor: db.prepare("UPDATE cursors SET seq = ? WHERE name = 'profiles'"),
-    profileOf: db.prepare('SELECT profile_id FROM identifiers WHERE workspace_id = ? AND type = ? AND value = ?').pluck(),
-    profile: db.prepare('SELECT * FROM profiles WHERE id = ?'),
-    identifiersOf: db.prepare('SELECT type, value FROM identifiers WHERE profile_id = ?'),
-    group: db.prepare('SELECT * FROM groups WHERE workspace_id = ? AND group_id = ?'),
-    upsertProfile: db.prepare(
-      `INSERT INTO profiles (id, workspace_id, v, traits, trait_stamps, groups, merged_from, merged_into, created_at, updated_at)
-       VALUES (@id, @workspace_id, @v, @traits, @trait_stamps, @groups, @merged_from, @merged_into, @created_at, @updated_at)
-       ON CONFLICT (id) DO UPDATE SET v = excluded.v, traits = excluded.traits, trait_stamps = excluded.trait_stamps,
-         groups = excluded.groups, merged_from = excluded.merged_from, merged_into = excluded.merged_into,
-         updated_at = excluded.updated_at`,
-    ),
-    moveIdentifiers: db.prepare('UPDATE identifiers SET profile_id = ? WHERE profile_id = ?'),
-    moveTimeline: db.prepare('UPDATE timeline SET profile_id = ? WHERE profile_id = ?'),
-    redirectMerged: db.prepare('UPDATE profiles SET merged_into = ? WHERE merged_into = ?'),
-    insertMerge: db.prepare(
-      'INSERT INTO merges (workspace_id, winner_id, loser_id, message_id, via_type, via_value, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    link: db.prepare(
-      `INSERT INTO identifiers (workspace_id, type, value, profile_id) VALUES (?, ?, ?, ?)
-       ON CONFLICT (workspace_id, type, value) DO UPDATE SET profile_id = excluded.profile_id`,
-    ),
-    timeline: db.prepare('INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES (?, ?, ?, ?)'),
-    timelineChunk: db.prepare(
-      `INSERT OR IGNORE INTO timeline (profile_id, ts, seq, workspace_id) VALUES ${Array(TIMELINE_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`,
-    ),
-    touchProfiles: db.prepare('UPDATE profiles SET updated_at = ? WHERE id IN (SELECT value FROM json_each(?))'),
-    recheckAudience: db.prepare('UPDATE audiences SET next_due = min(coalesce(next_due, ?), ?) WHERE profile_id = ?'),
-    decision: db.prepare(
-      `INSERT INTO identity_decisions (workspace_id, kind, message_id, profile_id, id_type, id_value, other_profile_id, rule, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    upsertGroup: db.prepare(
-      `INSERT INTO groups (workspace_id, group_id, v, traits, trait_stamps, updated_at)
-       VALUES (@workspace_id, @group_id, @v, @traits, @trait_stamps, @updated_at)
-       ON CONFLICT (workspace_id, group_id) DO UPDATE SET v = excluded.v, traits = excluded.traits,
-         trait_stamps = excluded.trait_stamps, updated_at = excluded.updated_at`,
-    ),
-  };
 }
