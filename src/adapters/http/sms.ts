@@ -42,18 +42,25 @@ function smsOf(message: OutboundMessage): { readonly to: string; readonly body: 
   return { to: message.to, body: message.body };
 }
 
-const isResult = (x: object): x is DeliveryResult => 'ok' in x;
-
-interface PreparedJsonSms {
-  readonly settings: JsonSmsSettings;
+/** A gateway's settings, parsed once, with what every send needs. */
+interface PreparedSms<S> {
+  readonly settings: S;
   readonly url: URL;
   readonly timeoutMs: number;
   readonly authorization: string;
 }
 
+/** The prepared settings and the SMS of a message, or why it cannot be sent. */
+function sendable<S>(parser: SettingsParser<S, PreparedSms<S>>, message: OutboundMessage, settings: ContributorSettings): { readonly gateway: PreparedSms<S>; readonly sms: { readonly to: string; readonly body: string } } | DeliveryResult {
+  const parsed = parser.parse(settings);
+  if (!parsed.ok) return permanent(parsed.error);
+  const sms = smsOf(message);
+  return 'ok' in sms ? sms : { gateway: parsed.value, sms };
+}
+
 /** Sends SMS through a generic JSON gateway ({@link JsonSmsSettings}); the answer's `id` (or `messageId`, `sid`) is the provider id. */
 export class JsonSms extends HttpAdapter implements DeliveryAdapter {
-  private readonly settings = new SettingsParser<JsonSmsSettings, PreparedJsonSms>('JSON SMS', JsonSmsSettings, (s) => ({
+  private readonly settings = new SettingsParser<JsonSmsSettings, PreparedSms<JsonSmsSettings>>('JSON SMS', JsonSmsSettings, (s) => ({
     settings: s,
     url: new URL(s.url),
     timeoutMs: s.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -61,11 +68,9 @@ export class JsonSms extends HttpAdapter implements DeliveryAdapter {
   }));
 
   async send(message: OutboundMessage, settings: ContributorSettings): Promise<DeliveryResult> {
-    const parsed = this.settings.parse(settings);
-    if (!parsed.ok) return permanent(parsed.error);
-    const sms = smsOf(message);
-    if (isResult(sms)) return sms;
-    const { settings: s, url, timeoutMs, authorization } = parsed.value;
+    const ready = sendable(this.settings, message, settings);
+    if ('ok' in ready) return ready;
+    const { gateway: { settings: s, url, timeoutMs, authorization }, sms } = ready;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', authorization, 'user-agent': this.userAgent };
     if (s.idempotencyHeader !== undefined) headers[s.idempotencyHeader.toLowerCase()] = message.key;
     const body = JSON.stringify({ to: sms.to, from: s.from, body: sms.body, reference: message.key });
@@ -74,14 +79,7 @@ export class JsonSms extends HttpAdapter implements DeliveryAdapter {
   }
 }
 
-interface PreparedTwilio {
-  readonly settings: TwilioSettings;
-  readonly url: URL;
-  readonly timeoutMs: number;
-  readonly authorization: string;
-}
-
-function prepareTwilio(s: TwilioSettings): PreparedTwilio {
+function prepareTwilio(s: TwilioSettings): PreparedSms<TwilioSettings> {
   const base = (s.baseUrl ?? TWILIO_BASE_URL).replace(/\/+$/, '');
   return {
     settings: s,
@@ -97,14 +95,12 @@ function prepareTwilio(s: TwilioSettings): PreparedTwilio {
  * The answer's `sid` is the provider id.
  */
 export class TwilioSms extends HttpAdapter implements DeliveryAdapter {
-  private readonly settings = new SettingsParser<TwilioSettings, PreparedTwilio>('Twilio', TwilioSettings, prepareTwilio);
+  private readonly settings = new SettingsParser<TwilioSettings, PreparedSms<TwilioSettings>>('Twilio', TwilioSettings, prepareTwilio);
 
   async send(message: OutboundMessage, settings: ContributorSettings): Promise<DeliveryResult> {
-    const parsed = this.settings.parse(settings);
-    if (!parsed.ok) return permanent(parsed.error);
-    const sms = smsOf(message);
-    if (isResult(sms)) return sms;
-    const { settings: s, url, timeoutMs, authorization } = parsed.value;
+    const ready = sendable(this.settings, message, settings);
+    if ('ok' in ready) return ready;
+    const { gateway: { settings: s, url, timeoutMs, authorization }, sms } = ready;
     const form = new URLSearchParams({ To: sms.to });
     if (s.from !== undefined) form.set('From', s.from);
     if (s.messagingServiceSid !== undefined) form.set('MessagingServiceSid', s.messagingServiceSid);
