@@ -1,34 +1,14 @@
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonSms, JsonSmsSettings, TwilioSettings, TwilioSms } from '../src/adapters/http/index.js';
 import type { OutboundMessage } from '../src/ports/delivery.js';
+import { httpReceiver } from './receiver.js';
 
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** An HTTP receiver on 127.0.0.1 that records what it gets and answers with `handler` (n counts from 1). */
-async function receiver(handler: (res: ServerResponse, n: number) => void) {
-  const received: Received[] = [];
-  let connections = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      handler(res, received.length);
-    });
-  });
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  closers.push(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
-  return { base: `http://127.0.0.1:${port}`, received, connections: () => connections };
+/** An HTTP receiver on 127.0.0.1, closed after each test. */
+async function receiver(handler: Parameters<typeof httpReceiver>[0]) {
+  const r = await httpReceiver(handler);
+  closers.push(r.close);
+  return r;
 }
 
 const closers: (() => Promise<unknown>)[] = [];

@@ -1,38 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookDelivery, WebhookSettings } from '../src/adapters/http/index.js';
 import type { OutboundMessage } from '../src/ports/delivery.js';
+import { httpReceiver } from './receiver.js';
 
-interface Received {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** An HTTP receiver on 127.0.0.1 that records what it gets and answers with `handler` (n counts from 1). */
-async function receiver(handler: (res: ServerResponse, n: number, req: Received) => void) {
-  const received: Received[] = [];
-  let connections = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      received.push(r);
-      handler(res, received.length, r);
-    });
-  });
-  server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
-  closers.push(close);
-  return { port, url: `http://127.0.0.1:${port}/hooks/xhub`, received, connections: () => connections, close };
+/** An HTTP receiver on 127.0.0.1 at `/hooks/xhub`, closed after each test. */
+async function receiver(handler: Parameters<typeof httpReceiver>[0]) {
+  const r = await httpReceiver(handler);
+  closers.push(r.close);
+  return { ...r, url: `${r.base}/hooks/xhub` };
 }
 
 const closers: (() => Promise<unknown>)[] = [];
