@@ -144,6 +144,15 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(out);
   }
 
+  /** The profile holding an identifier: the cached owner's while it is still there, else the stored owner's. */
+  private holder(workspaceId: string, identifier: Identifier, key: string): CachedProfile | undefined {
+    const owner = this.cache.owner(key);
+    const cached = owner === undefined ? undefined : this.profileById(owner, key);
+    if (cached) return cached;
+    const id = this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined;
+    return id === undefined ? undefined : this.profileById(id, key);
+  }
+
   private profileById(id: string, key?: string): CachedProfile | undefined {
     const cached = this.cache.profile(id);
     if (cached) return cached;
@@ -173,13 +182,11 @@ export class SqliteStateStore implements StateStore {
     for (const { workspaceId, identifier } of needs.identifiers) {
       const key = wsKey(workspaceId, identifier);
       if (profileOf.has(key)) continue;
-      // The cached owner, while its profile is still there; else the stored one.
-      const owner = this.cache.owner(key);
-      const profileId = owner !== undefined && this.profileById(owner) ? owner : (this.s.profileOf.get(workspaceId, identifier.type, identifier.value) as string | undefined);
-      if (profileId === undefined) continue;
+      const p = this.holder(workspaceId, identifier, key);
+      if (p === undefined) continue;
+      const profileId = p.state.id;
       profileOf.set(key, profileId);
-      const p = profiles.has(profileId) ? undefined : this.profileById(profileId, key);
-      if (p) {
+      if (!profiles.has(profileId)) {
         profiles.set(profileId, p.state);
         this.loaded.set(profileId, p);
       }
