@@ -94,7 +94,7 @@ export function itemCapHorizon(items: readonly ContentItem[]): number {
 
 /** An item's candidate in a decision: all of it follows from the item and the decision (stored traces rebuild it so). */
 export function itemCandidate(
-  item: Pick<ContentItem, 'id' | 'channel' | 'caps' | 'purpose' | 'priority' | 'value'>,
+  item: Pick<ContentItem, 'id' | 'channel' | 'purpose' | 'priority' | 'value'> & Pick<NonNullable<Candidate['item']>, 'caps'>,
   r: Pick<ContentRequest, 'decisionId' | 'workspaceId' | 'subjectId' | 'placement'> & { readonly now: number },
 ): Candidate {
   return {
