@@ -67,7 +67,7 @@ function validateOne(item: unknown, at: string, env: Envelope, ctx: ValidationCo
   const path = (p: string): string => (at && p ? `${at}.${p}` : at || p);
   if (!isObject(item)) return err({ status: 400, errors: [{ path: at, message: 'must be a JSON object' }] });
   if (tooDeep(item)) return err({ status: 400, errors: [{ path: at, message: `event nested deeper than ${EVENT_MAX_DEPTH} levels` }] });
-  if (utf8Length(JSON.stringify(item)) > EVENT_MAX_BYTES) {
+  if (utf8LongerThan(JSON.stringify(item), EVENT_MAX_BYTES)) {
     return err({ status: 413, errors: [{ path: at, message: `event is larger than ${EVENT_MAX_BYTES} bytes (32 KB)` }] });
   }
   if (!EventType.safeParse(item.type).success) {
@@ -84,47 +84,59 @@ function validateOne(item: unknown, at: string, env: Envelope, ctx: ValidationCo
   return ok(toHubEvent(call, env, ctx));
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The stored event, field by field in a fixed order (its JSON is the same whatever the call held):
+ * what the call left undefined is not set, rather than set and stripped (this runs for every event).
+ */
 function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): HubEvent {
   const sentAt = call.sentAt ?? env.sentAt;
   const context = env.context ? { ...env.context, ...call.context } : call.context;
   const integrations = env.integrations ? { ...env.integrations, ...call.integrations } : call.integrations;
-  const base = {
-    v: 1 as const,
-    type: call.type,
-    messageId: call.messageId ?? ctx.newMessageId(),
-    userId: call.userId,
-    anonymousId: call.anonymousId,
-    context,
-    integrations,
-    timestamp: correctedTimestamp(call, sentAt, ctx.receivedAt),
-    originalTimestamp: call.originalTimestamp ?? call.timestamp,
-    sentAt,
-    receivedAt: new Date(ctx.receivedAt).toISOString(),
-  };
+  const e = { v: 1, type: call.type, messageId: call.messageId ?? ctx.newMessageId() } as Writable<HubEvent>;
+  if (call.userId !== undefined) e.userId = call.userId;
+  if (call.anonymousId !== undefined) e.anonymousId = call.anonymousId;
+  if (context !== undefined) e.context = context;
+  if (integrations !== undefined) e.integrations = integrations;
+  e.timestamp = correctedTimestamp(call, sentAt, ctx.receivedAt);
+  const originalTimestamp = call.originalTimestamp ?? call.timestamp;
+  if (originalTimestamp !== undefined) e.originalTimestamp = originalTimestamp;
+  if (sentAt !== undefined) e.sentAt = sentAt;
+  e.receivedAt = isoOf(ctx.receivedAt);
   switch (call.type) {
     case 'track':
-      return strip({ ...base, event: call.event, properties: call.properties });
-    case 'identify':
+      e.event = call.event;
+      if (call.properties !== undefined) e.properties = call.properties;
+      break;
+    case 'identify': {
       // RudderStack's browser SDK sends identify traits as context.traits only.
-      return strip({ ...base, traits: call.traits ?? (isObject(context?.traits) ? context.traits : undefined) });
+      const traits = call.traits ?? (isObject(context?.traits) ? context.traits : undefined);
+      if (traits !== undefined) e.traits = traits;
+      break;
+    }
     case 'page':
     case 'screen':
-      return strip({ ...base, name: call.name ?? undefined, category: call.category ?? undefined, properties: call.properties });
+      if (call.name !== undefined && call.name !== null) e.name = call.name;
+      if (call.category !== undefined && call.category !== null) e.category = call.category;
+      if (call.properties !== undefined) e.properties = call.properties;
+      break;
     case 'group':
-      return strip({ ...base, groupId: call.groupId, traits: call.traits });
+      e.groupId = call.groupId;
+      if (call.traits !== undefined) e.traits = call.traits;
+      break;
     case 'alias':
-      return strip({ ...base, previousId: call.previousId });
+      e.previousId = call.previousId;
+      break;
   }
+  return e;
 }
 
-/**
- * Drops undefined fields so the stored JSON stays small and stable. Copies rather than `delete`s:
- * an object that had properties deleted turns slow (dictionary mode) for everything after it.
- */
-function strip<T extends object>(o: T): T {
-  const out: Partial<T> = {};
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) out[k] = o[k];
-  return out as T;
+/** The ISO form of an instant; the last one is kept, as every event of a request shares its receivedAt. */
+let lastIso: { readonly ms: number; readonly iso: string } | undefined;
+function isoOf(ms: number): string {
+  if (lastIso?.ms !== ms) lastIso = { ms, iso: new Date(ms).toISOString() };
+  return lastIso.iso;
 }
 
 export function zodErrors(error: z.ZodError, at: string): FieldError[] {
@@ -156,7 +168,9 @@ function tooDeep(root: unknown): boolean {
   return false;
 }
 
-function utf8Length(s: string): number {
+/** Whether a text is longer than `max` bytes in UTF-8 (one of at most max / 3 UTF-16 units never is: no need to count). */
+function utf8LongerThan(s: string, max: number): boolean {
+  if (s.length * 3 <= max) return false;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -167,5 +181,5 @@ function utf8Length(s: string): number {
       i++;
     } else n += 3;
   }
-  return n;
+  return n > max;
 }
