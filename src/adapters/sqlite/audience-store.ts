@@ -18,7 +18,7 @@ export class SqliteAudiences {
   constructor(db: Database.Database) {
     this.hubEvents = new SqliteHubEvents(db);
     this.s = {
-      get: db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck(),
+      get: db.prepare('SELECT state, next_due FROM audiences WHERE profile_id = ?'),
       put: db.prepare(
         `INSERT INTO audiences (profile_id, workspace_id, v, state, next_due) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (profile_id) DO UPDATE SET v = excluded.v, state = excluded.state, next_due = excluded.next_due`,
@@ -35,8 +35,8 @@ export class SqliteAudiences {
   load(profileIds: Iterable<string>): Map<string, AudienceRecord> {
     const out = new Map<string, AudienceRecord>();
     for (const id of profileIds) {
-      const raw = this.s.get.get(id) as string | undefined;
-      if (raw !== undefined) out.set(id, { state: JSON.parse(raw) as AudienceState });
+      const row = this.s.get.get(id) as { state: string; next_due: number | null } | undefined;
+      if (row !== undefined) out.set(id, { state: JSON.parse(row.state) as AudienceState, ...(row.next_due === null ? {} : { nextDue: row.next_due }) });
     }
     return out;
   }

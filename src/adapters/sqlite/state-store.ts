@@ -90,8 +90,9 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  /** Profiles of timers and backfills: read as they are, not kept in the cache (a backfill reads each profile once, and would only churn it). */
   private liveProfiles(ids: readonly string[]): ProfileState[] {
-    return ids.map((id) => this.profileById(id)?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+    return ids.map((id) => this.profileById(id, undefined, false)?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
   /** Runs a journey step on its stored inputs: states and contacts of `all` (the profiles and those merged into them in this step). */
@@ -153,13 +154,13 @@ export class SqliteStateStore implements StateStore {
     return id === undefined ? undefined : this.profileById(id, key);
   }
 
-  private profileById(id: string, key?: string): CachedProfile | undefined {
+  private profileById(id: string, key?: string, keep = true): CachedProfile | undefined {
     const cached = this.cache.profile(id);
     if (cached) return cached;
     const row = this.s.profile.get(id) as ProfileRow | undefined;
     if (row === undefined) return undefined;
     const p = { state: profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]), row };
-    this.cache.read(key, p);
+    if (keep) this.cache.read(key, p);
     return p;
   }
 

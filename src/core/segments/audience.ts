@@ -49,11 +49,14 @@ export interface MembershipChange {
 /**
  * A backfill's replay of a profile's history for one new or changed definition: the events of these
  * names, and the computed traits of these names, are rebuilt from the replayed events; the rest of the
- * stored state is kept and takes none of them.
+ * stored state is kept and takes none of them. With `segments`, only those segments are evaluated
+ * (the new one, what it names and what names it): the others keep their stored memberships, which
+ * nothing replayed can change, and their stored timer.
  */
 export interface Replay {
   readonly events: ReadonlySet<string>;
   readonly computed: ReadonlySet<string>;
+  readonly segments?: ReadonlySet<string>;
 }
 
 export interface AudienceStep {
@@ -107,6 +110,14 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
   // A Map: each profile's members object has its own shape, so keyed lookups on it are slow.
   const before = new Map(Object.entries(state.members));
   for (const seg of defs.segments) {
+    if (replay?.segments && !replay.segments.has(seg.id)) {
+      const kept = before.get(seg.id);
+      if (kept !== undefined) {
+        facts.segments.add(seg.id);
+        members[seg.id] = kept;
+      }
+      continue;
+    }
     const r = evaluate(seg.condition, facts, now);
     soonest(r.changesAt);
     const was = before.get(seg.id);

@@ -7,9 +7,10 @@ import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
 import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type Replay, type StoredEvent } from './audience.js';
 import { dependenciesOf } from './dependencies.js';
 
-/** A profile's stored audience: its state and memberships (segment → since). */
+/** A profile's stored audience: its state and memberships (segment → since), and its timer. */
 export interface AudienceRecord {
   readonly state: AudienceState;
+  readonly nextDue?: number;
 }
 
 /** A hub event written on a profile's timeline (`Segment Entered` / `Segment Exited`). */
@@ -122,7 +123,8 @@ function segmentEvent(c: AudienceOutcome['changes'][number], segmentName: string
 /**
  * Backfill of one new or changed definition: each profile's stored audience, with what that definition
  * reads taken again from the profile's history (`replay`, see `replayOf`), evaluated at `now`; the
- * memberships that change are reported. What other definitions need is kept as stored.
+ * memberships that change are reported. What other definitions need is kept as stored, and so is the
+ * timer where it is sooner (segments the replay does not evaluate count on it).
  */
 export function rebuildStep(
   profiles: readonly ProfileState[],
@@ -134,18 +136,23 @@ export function rebuildStep(
   const audiences: AudienceOutcome['audiences'][number][] = [];
   const changes: AudienceOutcome['changes'][number][] = [];
   for (const p of profiles) {
-    const state = stored.get(p.id)?.state ?? EMPTY_AUDIENCE;
-    const step = advance(state, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? [], replay);
-    audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
+    const record = stored.get(p.id);
+    const step = advance(record?.state ?? EMPTY_AUDIENCE, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? [], replay);
+    const nextDue = replay.segments ? soonest(step.nextDue, record?.nextDue) : step.nextDue;
+    audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(nextDue !== undefined ? { nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }
   return { audiences, changes, hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))), removed: [] };
 }
 
+const soonest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+
 /**
  * What a backfill of a definition replays, and the event names it reads of the profiles' histories:
  * the events a segment reads (a changed segment's earlier version may have read others: their stored
- * copies age out), or a computed trait, from its event.
+ * copies age out), or a computed trait, from its event. A segment is evaluated with the segments it
+ * names and those that name it, directly or not; a computed trait, with every segment (conditions may
+ * read it).
  */
 export function replayOf(
   defs: AudienceDefinitions,
@@ -157,7 +164,23 @@ export function replayOf(
   }
   const s = defs.segments.find((x) => x.id === definition.id);
   const events = new Set(s ? dependenciesOf(s.condition).events.keys() : []);
-  return { replay: { events, computed: new Set() }, reads: events };
+  return { replay: { events, computed: new Set(), segments: related(defs, definition.id) }, reads: events };
+}
+
+/**
+ * A segment, the segments naming it, and what each of them names, transitively: the segments whose
+ * membership may follow from it, each evaluated after what it reads (so that nothing is entered on
+ * a stale membership that a timer then takes back).
+ */
+function related(defs: AudienceDefinitions, id: string): ReadonlySet<string> {
+  const names = new Map(defs.segments.map((s) => [s.id, dependenciesOf(s.condition).segments]));
+  const closure = (from: Iterable<string>, next: (id: string) => Iterable<string>): Set<string> => {
+    const seen = new Set(from);
+    for (const x of seen) for (const y of next(x)) seen.add(y);
+    return seen;
+  };
+  const naming = closure([id], (x) => [...names].filter(([, deps]) => deps.has(x)).map(([y]) => y));
+  return closure(naming, (x) => names.get(x) ?? []);
 }
 
 /** Everything a condition may read of a profile outside the audience step (journey branches, exits, goals). */
