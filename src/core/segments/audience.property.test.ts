@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../conditions/evaluate.js';
 import type { Condition } from '../conditions/schema.js';
 import { recompute, type ComputedTrait } from '../traits/computed.js';
-import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, sameAudience, type AudienceDefinitions, type AudienceState, type StoredEvent } from './audience.js';
 import { orderSegments } from './dependencies.js';
 import { rebuildStep, replayOf } from './batch.js';
 import type { ProfileState } from '../profiles/profile.js';
@@ -152,15 +152,16 @@ describe('segments: a backfill that replays only the new definition equals a reb
           const stored = { state: built.state, ...(built.nextDue === undefined ? {} : { nextDue: built.nextDue }) };
           const input = { definitions: () => defs, segmentNames: () => 'segment', context: () => new Map(), now };
           const backfill = rebuildStep([profile], new Map([['p', stored]]), new Map([['p', events.filter((e) => reads.has(e.event))]]), replay, input);
-          const [out] = backfill.audiences;
+          // A backfill that leaves the audience as it was writes nothing: the stored row stays.
+          const out = backfill.audiences[0] ?? stored;
           const rebuilt = advance({ events: {}, computed: {}, members: built.state.members }, defs, { traits: {} }, now, events);
           // Segments the backfill did not evaluate change when their stored timer fires: at once, when it is due.
-          const settled = out?.nextDue !== undefined && out.nextDue <= now ? advance(out.state, defs, { traits: {} }, now).state : out?.state;
-          expect(settled && withPropertiesOf(settled, rebuilt.state)).toEqual(rebuilt.state);
+          const settled = out.nextDue !== undefined && out.nextDue <= now ? advance(out.state, defs, { traits: {} }, now).state : out.state;
+          expect(withPropertiesOf(settled, rebuilt.state)).toEqual(rebuilt.state);
           // What the backfill reports entering or leaving is so once settled (no entry its timer then takes back).
           for (const c of backfill.changes) expect([c.segmentId, c.segmentId in rebuilt.state.members]).toEqual([c.segmentId, c.kind === 'entered']);
           // No timer is lost: the backfill's is never later than the rebuild's.
-          if (rebuilt.nextDue !== undefined) expect(out?.nextDue).toBeLessThanOrEqual(rebuilt.nextDue);
+          if (rebuilt.nextDue !== undefined) expect(out.nextDue).toBeLessThanOrEqual(rebuilt.nextDue);
         },
       ),
       { numRuns: 5000 },
@@ -182,3 +183,25 @@ function withPropertiesOf(a: AudienceState, b: AudienceState): AudienceState {
   );
   return { ...a, events };
 }
+
+describe('sameAudience: a backfill writes an audience unless it holds the same', () => {
+  const e = (messageId: string, properties: Record<string, unknown> = {}): StoredEvent => ({ event: 'Order Completed', ts: 5, messageId, properties });
+  const computedState = { kind: 'all' as const, acc: { count: 1, sum: 2 } };
+  const base: AudienceState = { events: { 'Order Completed': [e('a', { cart: 'c1' }), e('b')] }, computed: { revenue_all: computedState }, members: { s0: 1 } };
+  it.each<[string, AudienceState, boolean]>([
+    ['itself', base, true],
+    ['equal events in new lists', { ...base, events: { 'Order Completed': [e('a', { cart: 'c1' }), e('b')] } }, true],
+    ['an event more', { ...base, events: { 'Order Completed': [e('a', { cart: 'c1' }), e('b'), e('c')] } }, false],
+    ['another event', { ...base, events: { 'Order Completed': [e('a', { cart: 'c1' }), e('c')] } }, false],
+    ['a property more', { ...base, events: { 'Order Completed': [e('a', { cart: 'c1', revenue: 3 }), e('b')] } }, false],
+    ['another property value', { ...base, events: { 'Order Completed': [e('a', { cart: 'c2' }), e('b')] } }, false],
+    ['another property name', { ...base, events: { 'Order Completed': [e('a', { basket: 'c1' }), e('b')] } }, false],
+    ['events of another name', { ...base, events: { 'Page Viewed': base.events['Order Completed'] as StoredEvent[] } }, false],
+    ['a membership more', { ...base, members: { s0: 1, s1: 1 } }, false],
+    ['another since', { ...base, members: { s0: 2 } }, false],
+    ['a computed state changed', { ...base, computed: { revenue_all: { kind: 'all', acc: { count: 2, sum: 2 } } } }, false],
+  ])('%s → %s', (_, other, same) => {
+    expect(sameAudience(base, other)).toBe(same);
+    expect(sameAudience(other, base)).toBe(same);
+  });
+});

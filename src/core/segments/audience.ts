@@ -133,6 +133,32 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
 
 const windowMs = (t: ComputedTrait): number => (t.window ? durationMs(t.window) : Infinity);
 
+/**
+ * Whether two audience states hold the same (a backfill that changed nothing writes nothing). Exact
+ * but quick: computed trait states must be the same objects (an unchanged one is kept as it was),
+ * events the same ones in the same order with the same properties, memberships the same.
+ */
+export function sameAudience(a: AudienceState, b: AudienceState): boolean {
+  const sameKeys = (x: object, y: object): boolean => Object.keys(x).length === Object.keys(y).length;
+  if (!sameKeys(a.members, b.members) || !sameKeys(a.computed, b.computed) || !sameKeys(a.events, b.events)) return false;
+  for (const [id, since] of Object.entries(a.members)) if (b.members[id] !== since) return false;
+  for (const [name, state] of Object.entries(a.computed)) if (b.computed[name] !== state) return false;
+  for (const [name, list] of Object.entries(a.events)) {
+    const other = b.events[name];
+    if (other === list) continue;
+    if (other?.length !== list.length) return false;
+    for (let i = 0; i < list.length; i++) if (!sameEvent(list[i] as StoredEvent, other[i] as StoredEvent)) return false;
+  }
+  return true;
+}
+
+/** Same event, same stored properties (compared one level deep: a nested value counts as changed unless it is the same object). */
+function sameEvent(a: StoredEvent, b: StoredEvent): boolean {
+  if (a.messageId !== b.messageId || a.ts !== b.ts || a.event !== b.event) return false;
+  const keys = Object.keys(a.properties);
+  return keys.length === Object.keys(b.properties).length && keys.every((k) => Object.hasOwn(b.properties, k) && a.properties[k] === b.properties[k]);
+}
+
 /** What the segments of a definitions object read of events: worked out once per object (definitions are immutable values). */
 interface EventPlan {
   /** Event name → how far back some condition looks (ms). */

@@ -4,7 +4,7 @@ import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
 import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
-import { advance, byTime, EMPTY_AUDIENCE, type AudienceDefinitions, type AudienceState, type MembershipChange, type Replay, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, sameAudience, type AudienceDefinitions, type AudienceState, type MembershipChange, type Replay, type StoredEvent } from './audience.js';
 import { dependenciesOf } from './dependencies.js';
 
 /** A profile's stored audience: its state and memberships (segment → since), and its timer. */
@@ -124,7 +124,8 @@ function segmentEvent(c: AudienceOutcome['changes'][number], segmentName: string
  * Backfill of one new or changed definition: each profile's stored audience, with what that definition
  * reads taken again from the profile's history (`replay`, see `replayOf`), evaluated at `now`; the
  * memberships that change are reported. What other definitions need is kept as stored, and so is the
- * timer where it is sooner (segments the replay does not evaluate count on it).
+ * timer where it is sooner (segments the replay does not evaluate count on it). An audience the
+ * backfill leaves as it was is not written again.
  */
 export function rebuildStep(
   profiles: readonly ProfileState[],
@@ -139,6 +140,8 @@ export function rebuildStep(
     const record = stored.get(p.id);
     const step = advance(record?.state ?? EMPTY_AUDIENCE, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? [], replay);
     const nextDue = replay.segments ? soonest(step.nextDue, record?.nextDue) : step.nextDue;
+    // Most profiles of a new segment's backfill are not in it and their stored audience stays as it was.
+    if (record && nextDue === record.nextDue && sameAudience(record.state, step.state)) continue;
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(nextDue !== undefined ? { nextDue } : {}) });
     for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
   }
