@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const benches = [
   ['ingest-http.js', []],
+  ['validate.js', []],
   ['pipeline.js', []],
   ['rss.js', ['--expose-gc']],
   ['journeys.js', []],
