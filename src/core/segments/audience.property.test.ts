@@ -101,7 +101,7 @@ const addedTraits: ComputedTrait[] = [
   { name: 'revenue_all', event: 'Product Added', aggregate: 'count' },
 ];
 
-/** Segments that name earlier ones (`s<i>` may name `s<j>`, j < i): backfills evaluate what they name and what names them. */
+/** Segments that may name one or two earlier ones (`s<i>` names `s<j>`, j < i). */
 const namingArb = (i: number): fc.Arbitrary<Condition> =>
   i === 0
     ? segmentArb

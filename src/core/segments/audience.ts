@@ -50,8 +50,8 @@ export interface MembershipChange {
  * A backfill's replay of a profile's history for one new or changed definition: the events of these
  * names, and the computed traits of these names, are rebuilt from the replayed events; the rest of the
  * stored state is kept and takes none of them. With `segments`, only those segments are evaluated
- * (the new one, what it names and what names it): the others keep their stored memberships, which
- * nothing replayed can change, and their stored timer.
+ * (the new one, the segments naming it and what those name): the others keep their stored
+ * memberships, which nothing replayed can change, and their stored timer.
  */
 export interface Replay {
   readonly events: ReadonlySet<string>;
