@@ -33,7 +33,7 @@ export function validateCall(body: unknown, type: EventType, ctx: ValidationCont
   if (body.type !== undefined && body.type !== type) {
     return err({ status: 400, errors: [{ path: 'type', message: `must be '${type}' on this endpoint` }] });
   }
-  const one = validateOne({ ...body, type }, '', {}, ctx);
+  const one = validateOne({ ...body, type }, '', {}, stamped(ctx));
   if (!one.ok) return one;
   return ok({ events: [one.value], writeKey: typeof body.writeKey === 'string' ? body.writeKey : undefined });
 }
@@ -47,11 +47,12 @@ export function validateBatch(body: unknown, ctx: ValidationContext): Result<Acc
   if (tooDeep({ context: env.context, integrations: env.integrations })) {
     return err({ status: 400, errors: [{ path: '', message: `context or integrations nested deeper than ${EVENT_MAX_DEPTH} levels` }] });
   }
+  const stamp = stamped(ctx);
   const events: HubEvent[] = [];
   const errors: FieldError[] = [];
   let tooLarge = false;
   env.batch.forEach((item, i) => {
-    const one = validateOne(item, `batch[${i}]`, env, ctx);
+    const one = validateOne(item, `batch[${i}]`, env, stamp);
     if (one.ok) events.push(one.value);
     else {
       errors.push(...one.error.errors);
@@ -63,7 +64,7 @@ export function validateBatch(body: unknown, ctx: ValidationContext): Result<Acc
   return ok({ events, writeKey: env.writeKey });
 }
 
-function validateOne(item: unknown, at: string, env: Envelope, ctx: ValidationContext): Result<HubEvent, Rejection> {
+function validateOne(item: unknown, at: string, env: Envelope, ctx: Stamped): Result<HubEvent, Rejection> {
   const path = (p: string): string => (at && p ? `${at}.${p}` : at || p);
   if (!isObject(item)) return err({ status: 400, errors: [{ path: at, message: 'must be a JSON object' }] });
   if (tooDeep(item)) return err({ status: 400, errors: [{ path: at, message: `event nested deeper than ${EVENT_MAX_DEPTH} levels` }] });
@@ -90,7 +91,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * The stored event, field by field in a fixed order (its JSON is the same whatever the call held):
  * what the call left undefined is not set, rather than set and stripped (this runs for every event).
  */
-function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): HubEvent {
+function toHubEvent(call: SegmentCall, env: Envelope, ctx: Stamped): HubEvent {
   const sentAt = call.sentAt ?? env.sentAt;
   const context = env.context ? { ...env.context, ...call.context } : call.context;
   const integrations = env.integrations ? { ...env.integrations, ...call.integrations } : call.integrations;
@@ -103,7 +104,7 @@ function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): H
   const originalTimestamp = call.originalTimestamp ?? call.timestamp;
   if (originalTimestamp !== undefined) e.originalTimestamp = originalTimestamp;
   if (sentAt !== undefined) e.sentAt = sentAt;
-  e.receivedAt = isoOf(ctx.receivedAt);
+  e.receivedAt = ctx.receivedAtIso;
   switch (call.type) {
     case 'track':
       e.event = call.event;
@@ -132,12 +133,9 @@ function toHubEvent(call: SegmentCall, env: Envelope, ctx: ValidationContext): H
   return e;
 }
 
-/** The ISO form of an instant; the last one is kept, as every event of a request shares its receivedAt. */
-let lastIso: { readonly ms: number; readonly iso: string } | undefined;
-function isoOf(ms: number): string {
-  if (lastIso?.ms !== ms) lastIso = { ms, iso: new Date(ms).toISOString() };
-  return lastIso.iso;
-}
+/** The context with its `receivedAt` as text, made once per request (every event of it shares the instant). */
+type Stamped = ValidationContext & { readonly receivedAtIso: string };
+const stamped = (ctx: ValidationContext): Stamped => ({ ...ctx, receivedAtIso: new Date(ctx.receivedAt).toISOString() });
 
 export function zodErrors(error: z.ZodError, at: string): FieldError[] {
   return error.issues.slice(0, 20).flatMap((issue) =>
