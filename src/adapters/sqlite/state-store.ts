@@ -92,7 +92,7 @@ export class SqliteStateStore implements StateStore {
 
   /** Profiles of timers and backfills: read as they are, not kept in the cache (a backfill reads each profile once, and would only churn it). */
   private liveProfiles(ids: readonly string[]): ProfileState[] {
-    return ids.map((id) => this.profileById(id, undefined, false)?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+    return ids.map((id) => (this.cache.profile(id) ?? this.storedProfile(id))?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
   /** Runs a journey step on its stored inputs: states and contacts of `all` (the profiles and those merged into them in this step). */
@@ -154,14 +154,18 @@ export class SqliteStateStore implements StateStore {
     return id === undefined ? undefined : this.profileById(id, key);
   }
 
-  private profileById(id: string, key?: string, keep = true): CachedProfile | undefined {
+  private profileById(id: string, key?: string): CachedProfile | undefined {
     const cached = this.cache.profile(id);
     if (cached) return cached;
-    const row = this.s.profile.get(id) as ProfileRow | undefined;
-    if (row === undefined) return undefined;
-    const p = { state: profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]), row };
-    if (keep) this.cache.read(key, p);
+    const p = this.storedProfile(id);
+    if (p) this.cache.read(key, p);
     return p;
+  }
+
+  /** A profile as stored, read afresh (not kept in the cache). */
+  private storedProfile(id: string): CachedProfile | undefined {
+    const row = this.s.profile.get(id) as ProfileRow | undefined;
+    return row && { state: profileFromRow(row, this.s.identifiersOf.all(id) as Identifier[]), row };
   }
 
   cursor(): Promise<number> {
