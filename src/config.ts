@@ -17,6 +17,12 @@ export interface Config {
   /** Events appended but not yet processed; beyond it ingestion answers 429. */
   readonly maxLag: number;
   readonly batchSize: number;
+  /**
+   * Where the log is processed: `thread` (default), on a worker thread of its own, so that ingestion
+   * and the APIs keep the main thread and processing uses a second core; `inline`, on the main thread.
+   * A hub on a virtual clock (tests, simulation) always processes inline.
+   */
+  readonly processing: 'thread' | 'inline';
   readonly identity: IdentityRules;
   readonly traitStrategies: TraitStrategies;
   readonly logLevel: string;
@@ -37,6 +43,7 @@ const FileConfig = z.strictObject({
   maxPendingEvents: z.number().int().positive().optional(),
   maxLag: z.number().int().positive().optional(),
   batchSize: z.number().int().positive().max(10_000).optional(),
+  processing: z.enum(['thread', 'inline']).optional(),
   logLevel: z.string().optional(),
   allowDestinations: z.array(z.string().min(1).max(100)).max(100).optional(),
   publicUrl: z.url().optional(),
@@ -71,6 +78,8 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
   };
   const durability = env.XHUB_DURABILITY ?? file.durability ?? 'normal';
   if (durability !== 'normal' && durability !== 'full') throw new Error(`XHUB_DURABILITY must be normal or full, got '${durability}'`);
+  const processing = env.XHUB_PROCESSING || file.processing || 'thread';
+  if (processing !== 'thread' && processing !== 'inline') throw new Error(`XHUB_PROCESSING must be thread or inline, got '${processing}'`);
   return {
     host: flags.host ?? env.XHUB_HOST ?? file.host ?? '127.0.0.1',
     port: flags.port ?? num(env.XHUB_PORT, 'XHUB_PORT') ?? file.port ?? 8080,
@@ -81,6 +90,7 @@ export function loadConfig(flags: Flags, env: Readonly<Record<string, string | u
     maxPendingEvents: num(env.XHUB_MAX_PENDING, 'XHUB_MAX_PENDING') ?? file.maxPendingEvents ?? 50_000,
     maxLag: num(env.XHUB_MAX_LAG, 'XHUB_MAX_LAG') ?? file.maxLag ?? 2_000_000,
     batchSize: file.batchSize ?? 2_000,
+    processing,
     identity: file.identity ?? DEFAULT_IDENTITY_RULES,
     traitStrategies: file.traitStrategies ?? {},
     logLevel: env.XHUB_LOG_LEVEL ?? file.logLevel ?? 'info',

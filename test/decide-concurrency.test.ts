@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ContactPolicy } from '../src/core/arbitration/policy.js';
 import { DEFAULT_WORKSPACE } from '../src/engine/keys.js';
-import { admin, basic, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
+import { admin, basic, hubAt, sendBatch, settled, startTestHub, type TestHub } from './helpers.js';
 
 /** Caps hold exactly when many decisions for one profile arrive at once, over a real socket. */
 
@@ -41,8 +41,9 @@ function contacts(t: TestHub): { status: string; item_id: string }[] {
   }
 }
 
-async function setUp(): Promise<{ t: TestHub; base: string }> {
-  const { t } = await hubAt(T0);
+/** A hub processing inline on a virtual clock at T0 (closed after the test), or, with `thread`, on its processing thread and the system clock (the caller closes it). */
+async function setUp(thread = false): Promise<{ t: TestHub; base: string }> {
+  const t = thread ? await startTestHub() : (await hubAt(T0)).t;
   await sendBatch(t, [{ type: 'identify', userId: 'ada', traits: { plan: 'pro' }, messageId: 'i-ada', timestamp: new Date(T0).toISOString() }]);
   await settled(t);
   for (const [id, priority] of [['a', 90], ['b', 80], ['c', 70], ['d', 60], ['e', 50]] as const) {
@@ -57,6 +58,7 @@ describe('decision API under concurrency', () => {
     const { t, base } = await setUp();
     await t.hub.store.policies.deploy(DEFAULT_WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'inapp-daily', limit: 3, window: DAY, channel: 'inApp' }] }), T0);
     t.hub.policies.invalidate();
+    t.hub.processor.changed();
 
     const answers = await decideAll(base, 50, { userId: 'ada', placement: 'home', limit: 2 });
     const answered = answers.flatMap((a) => a.items.map((i) => i.id));
@@ -80,30 +82,38 @@ describe('decision API under concurrency', () => {
     expect(contacts(t).filter((r) => r.item_id === 'a')).toHaveLength(1);
   });
 
-  it('decisions through the API and journeys at once, for one profile: one cap over both never exceeded (3 marketing a day)', async () => {
-    const { t, base } = await setUp();
-    await t.hub.store.policies.deploy(DEFAULT_WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'marketing-daily', limit: 3, window: DAY }] }), T0);
-    t.hub.policies.invalidate();
-    const journey = {
-      id: 'nudge', name: 'Nudge', owner: 'ada@example.com', team: 'CRM', entry: { event: 'Browsed' }, reentry: { mode: 'always' }, start: 'send',
-      steps: { send: { kind: 'action', channel: 'email', template: 'nudge', next: 'end' }, end: { kind: 'exit' } },
-    };
-    expect((await admin(t, 'POST', '/v1/journeys', journey)).statusCode).toBe(201);
-    expect((await admin(t, 'POST', '/v1/journeys/nudge/publish')).statusCode).toBe(200);
+  it.each([
+    ['processing inline', false],
+    ['processing on its own thread, each on its connection to state.db', true],
+  ])('decisions through the API and journeys at once, for one profile (%s): one cap over both never exceeded (3 marketing a day)', async (_, thread) => {
+    const { t, base } = await setUp(thread);
+    try {
+      await t.hub.store.policies.deploy(DEFAULT_WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'marketing-daily', limit: 3, window: DAY }] }), T0);
+      t.hub.policies.invalidate();
+      t.hub.processor.changed();
+      const journey = {
+        id: 'nudge', name: 'Nudge', owner: 'ada@example.com', team: 'CRM', entry: { event: 'Browsed' }, reentry: { mode: 'always' }, start: 'send',
+        steps: { send: { kind: 'action', channel: 'email', template: 'nudge', next: 'end' }, end: { kind: 'exit' } },
+      };
+      expect((await admin(t, 'POST', '/v1/journeys', journey)).statusCode).toBe(201);
+      expect((await admin(t, 'POST', '/v1/journeys/nudge/publish')).statusCode).toBe(200);
 
-    const at = (i: number) => new Date(T0 + i).toISOString();
-    const events = Array.from({ length: 20 }, (_, i) =>
-      fetch(`${base}/v1/track`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'ada', event: 'Browsed', timestamp: at(i) }) })
-        .then((r) => expect(r.status).toBe(200)));
-    const [answers] = await Promise.all([decideAll(base, 30, { userId: 'ada', placement: 'home' }), ...events]);
-    await settled(t);
+      const at = (i: number) => new Date(T0 + i).toISOString();
+      const events = Array.from({ length: 20 }, (_, i) =>
+        fetch(`${base}/v1/track`, { method: 'POST', headers: { authorization: basic(), 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'ada', event: 'Browsed', timestamp: at(i) }) })
+          .then((r) => expect(r.status).toBe(200)));
+      const [answers] = await Promise.all([decideAll(base, 30, { userId: 'ada', placement: 'home' }), ...events]);
+      await settled(t);
 
-    const rows = contacts(t);
-    expect(rows).toHaveLength(3);
-    const byDecisions = answers.flatMap((a) => a.items).length;
-    const stats = (await admin(t, 'GET', '/v1/journeys/nudge/stats')).json<{ entered: number; actions: Record<string, number> }>();
-    expect(stats.entered).toBe(20);
-    expect(byDecisions + (stats.actions.sent ?? 0)).toBe(3);
-    expect((stats.actions.rejected ?? 0) + (stats.actions.sent ?? 0)).toBe(20);
+      const rows = contacts(t);
+      expect(rows).toHaveLength(3);
+      const byDecisions = answers.flatMap((a) => a.items).length;
+      const stats = (await admin(t, 'GET', '/v1/journeys/nudge/stats')).json<{ entered: number; actions: Record<string, number> }>();
+      expect(stats.entered).toBe(20);
+      expect(byDecisions + (stats.actions.sent ?? 0)).toBe(3);
+      expect((stats.actions.rejected ?? 0) + (stats.actions.sent ?? 0)).toBe(20);
+    } finally {
+      if (thread) await t.close();
+    }
   });
 });

@@ -76,6 +76,7 @@ export function segmentRoutes(app: FastifyInstance, hub: Hub): void {
       }
       await definitions.remove(req.workspaceId, d.id);
       hub.audienceDefinitions.invalidate();
+      hub.processor.changed();
       return reply.code(204).send();
     });
   }

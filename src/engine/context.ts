@@ -19,6 +19,6 @@ export async function publishContext(hub: Hub, ws: string, dimension: string, ke
   }
   let touched = 0;
   for (const trait of traits) touched += await hub.store.context.touchProfiles(ws, trait, key, hub.clock.now());
-  hub.processor.kick();
+  hub.processor.changed();
   return touched;
 }

@@ -102,5 +102,5 @@ export async function setJourneyStatus(hub: JourneyHub, workspaceId: string, id:
 
 function changed(hub: JourneyHub): void {
   hub.journeys.invalidate();
-  hub.processor.kick();
+  hub.processor.changed();
 }

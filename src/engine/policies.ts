@@ -41,6 +41,6 @@ export async function deployPolicy(hub: Pick<Hub, 'store' | 'clock' | 'policies'
   if (!v.ok) return v;
   const stored = await hub.store.policies.deploy(workspaceId, v.value, hub.clock.now());
   hub.policies.invalidate();
-  hub.processor.kick();
+  hub.processor.changed();
   return ok(stored);
 }

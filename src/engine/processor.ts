@@ -10,6 +10,7 @@ import type { AudienceJobs } from './audience-jobs.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import { engagementWork } from './engagement-work.js';
 import { newId } from './ids.js';
+import type { Processing } from './processing.js';
 import type { Retention } from './retention.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
 
@@ -38,7 +39,7 @@ export interface ProcessorOptions {
  * (identity, profiles, audiences, journeys) with its cursor in one transaction, so after a crash nothing is
  * applied twice or skipped; between batches it fires due timers (audiences, journeys) and backfills.
  */
-export class Processor {
+export class Processor implements Processing {
   private cursor = 0;
   private head = 0;
   private running = false;
@@ -64,7 +65,6 @@ export class Processor {
     this.kick();
   }
 
-  /** Called after an append committed up to `head`. */
   notify(head: number): void {
     if (head > this.head) this.head = head;
     this.kick();
@@ -78,13 +78,11 @@ export class Processor {
     return { cursor: this.cursor, head: this.head };
   }
 
-  /** Resolves once every event up to `seq` is processed. */
   processed(seq: number): Promise<void> {
     if (this.cursor >= seq) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ seq, resolve }));
   }
 
-  /** Resolves when the loop has nothing left to do now (events, due timers, backfills). */
   whenIdle(): Promise<void> {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -95,6 +93,11 @@ export class Processor {
     clearTimeout(this.idle);
     this.cancelDue?.();
     while (this.running) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** On this thread the definition caches are the hub's own, which the change already invalidated. */
+  changed(): void {
+    this.kick();
   }
 
   /** Runs the loop now (new events, a definition changed, a timer is due). */

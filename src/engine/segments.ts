@@ -21,7 +21,7 @@ export async function saveDefinition(
   };
   await hub.store.definitions.put(saved);
   hub.audienceDefinitions.invalidate();
-  hub.processor.kick();
+  hub.processor.changed();
   return saved;
 }
 
@@ -45,5 +45,5 @@ export async function restartBackfill(hub: Pick<Hub, 'store' | 'audienceDefiniti
   const total = await hub.store.audiences.liveProfiles(def.workspaceId);
   await hub.store.definitions.setBackfill(def.id, { status: total === 0 ? 'done' : 'running', processed: 0, total });
   hub.audienceDefinitions.invalidate();
-  hub.processor.kick();
+  hub.processor.changed();
 }

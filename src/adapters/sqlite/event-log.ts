@@ -22,7 +22,11 @@ export class SqliteEventLog implements EventLog {
   private recent: LoggedEvent[] = [];
   private appended: LoggedEvent[] = [];
 
-  constructor(private readonly db: Database.Database) {
+  /** `readBack`: keep `recent` (processing reads this connection's appends); off when processing runs on another thread. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly readBack = true,
+  ) {
     this.insert = db.prepare(
       'INSERT INTO events (workspace_id, message_id, received_at, body) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     );
@@ -37,7 +41,7 @@ export class SqliteEventLog implements EventLog {
         if (r.changes > 0) {
           appended++;
           last = Number(r.lastInsertRowid);
-          this.appended.push({ seq: last, workspaceId, event });
+          if (this.readBack) this.appended.push({ seq: last, workspaceId, event });
         }
       }
       // Inside the write transaction the row just inserted has the highest seq; after duplicates only, ask.

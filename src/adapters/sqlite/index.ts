@@ -58,20 +58,27 @@ export interface Store {
   close(): Promise<void>;
 }
 
+export interface StoreOptions {
+  /** Whether the log keeps its appends for processing on this connection to read back (default true); not when processing runs on another thread. */
+  readonly readBack?: boolean;
+  /** Whether this store runs the checkpoint thread (default true); a second store over the same files in the same process does not. */
+  readonly checkpoints?: boolean;
+}
+
 /**
  * The embedded store: `log.db` (append-only events) and `state.db` (profiles, identifiers,
  * timeline, processing cursor) in one data directory. Separate files keep ingestion appends
  * from waiting on the processing transaction; the cursor stays atomic with the state it produced.
  */
-export function openSqliteStore(dataDir: string, durability: Durability): Store {
+export function openSqliteStore(dataDir: string, durability: Durability, options: StoreOptions = {}): Store {
   mkdirSync(dataDir, { recursive: true });
   const logDb = openDatabase(join(dataDir, 'log.db'), durability);
   migrate(logDb, LOG_MIGRATIONS);
   const stateDb = openDatabase(join(dataDir, 'state.db'), durability);
   migrate(stateDb, STATE_MIGRATIONS);
   const readDb = openDatabase(join(dataDir, 'state.db'), durability, true);
-  const checkpointer = startCheckpointer([join(dataDir, 'log.db'), join(dataDir, 'state.db')]);
-  const log = new SqliteEventLog(logDb);
+  const checkpointer = options.checkpoints === false ? undefined : startCheckpointer([join(dataDir, 'log.db'), join(dataDir, 'state.db')]);
+  const log = new SqliteEventLog(logDb, options.readBack ?? true);
   return {
     log,
     state: new SqliteStateStore(stateDb),
@@ -93,7 +100,7 @@ export function openSqliteStore(dataDir: string, durability: Durability): Store 
     inbox: new SqliteInbox(stateDb),
     content: new SqliteContent(stateDb),
     close: async () => {
-      await checkpointer.stop();
+      await checkpointer?.stop();
       await log.close();
       for (const db of [stateDb, readDb]) db.close();
     },

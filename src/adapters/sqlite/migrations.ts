@@ -154,4 +154,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, profile_id TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL,
      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX inbox_profile ON inbox (profile_id, created_at);`,
+  // 11: how many transactions have written profiles: a cache of profiles is good while it saw the last.
+  `INSERT INTO cursors VALUES ('profile_writes', 0);`,
 ];

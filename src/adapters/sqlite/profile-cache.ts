@@ -49,8 +49,10 @@ class Recent<K, V> {
  * Profiles and identifier owners as this connection last read or committed them, so that the next
  * batches find most of their profiles without reading and parsing them again. The processing worker is
  * the one writer of profiles: what it writes is staged during a transaction and kept only once that
- * transaction commits. A commit by any other connection (e.g. a CLI over the same data directory)
- * changes SQLite's `data_version`, and the cache is emptied before it is used again.
+ * transaction commits. Every transaction that may write profiles counts itself (`profile_writes` in
+ * `state.db`): when the count is not the one this cache last committed at, another connection wrote
+ * profiles (e.g. a CLI processing the same data directory), and the cache is emptied before it is used.
+ * Other writes to `state.db` (decisions, outbox, definitions) leave it as it is.
  */
 export class ProfileCache {
   private readonly profiles: Recent<string, CachedProfile>;
@@ -64,12 +66,12 @@ export class ProfileCache {
     this.owners = new Recent(capacity * 3);
   }
 
-  /** At the start of a write transaction: `dataVersion` is `PRAGMA data_version`, which other connections' commits change. */
-  begin(dataVersion: number): void {
-    if (dataVersion !== this.version) {
+  /** At the start of a write transaction, with the stored count of profile writes. */
+  begin(profileWrites: number): void {
+    if (profileWrites !== this.version) {
       this.profiles.clear();
       this.owners.clear();
-      this.version = dataVersion;
+      this.version = profileWrites;
     }
     this.staged = { written: [], linked: [], gone: [] };
   }
@@ -98,8 +100,9 @@ export class ProfileCache {
     if (linked) this.staged.linked.push(p.state);
   }
 
-  /** After the transaction committed. The survivor of a merge holds the merged-away profile's identifiers. */
-  committed(): void {
+  /** After the transaction committed, leaving the count of profile writes at `profileWrites`. The survivor of a merge holds the merged-away profile's identifiers. */
+  committed(profileWrites: number): void {
+    this.version = profileWrites;
     for (const id of this.staged.gone) this.profiles.delete(id);
     for (const p of this.staged.written) this.profiles.set(p.state.id, p);
     for (const p of this.staged.linked) for (const i of p.identifiers) this.owners.set(wsKey(p.workspaceId, i), p.id);

@@ -7,7 +7,8 @@ export const TIMELINE_CHUNK = 64;
 export function stateStatements(db: Database.Database) {
   return {
     cursor: db.prepare("SELECT seq FROM cursors WHERE name = 'profiles'").pluck(),
-    dataVersion: db.prepare('PRAGMA data_version').pluck(),
+    profileWrites: db.prepare("SELECT seq FROM cursors WHERE name = 'profile_writes'").pluck(),
+    wroteProfiles: db.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'profile_writes' RETURNING seq").pluck(),
     histories: db.prepare('SELECT profile_id, seq FROM timeline WHERE profile_id IN (SELECT value FROM json_each(?)) AND seq < ? ORDER BY profile_id, ts, seq'),
     setCursor: db.prepare("UPDATE cursors SET seq = ? WHERE name = 'profiles'"),
     profileOf: db.prepare('SELECT profile_id FROM identifiers WHERE workspace_id = ? AND type = ? AND value = ?').pluck(),

@@ -126,8 +126,12 @@ describe('SqliteStateStore profile cache', () => {
       const batch = all.slice(i, i + 41);
       const needs = batchNeeds(batch, DEFAULT_IDENTITY_RULES);
       if (i === 41 * 10) {
-        // Another process over the same files rewrites a profile's traits between two batches.
-        other.prepare(`UPDATE profiles SET traits = '{"changed":"elsewhere"}', trait_stamps = '{}'`).run();
+        // Another process over the same files rewrites a profile's traits between two batches (and, as
+        // every writer of profiles does, counts its transaction in profile_writes).
+        other.transaction(() => {
+          other.prepare(`UPDATE profiles SET traits = '{"changed":"elsewhere"}', trait_stamps = '{}'`).run();
+          other.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'profile_writes'").run();
+        })();
       }
       const expected = snapshotFromDb(db, needs);
       await store.process(i, i + batch.length, needs, {

@@ -34,15 +34,16 @@ export class SqliteStateStore implements StateStore {
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
   private loaded = new Map<string, CachedProfile>();
   private readonly cache = new ProfileCache(PROFILE_CACHE_SIZE);
+  /** `profile_writes` as the last transaction left it. */
+  private written = 0;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.s = stateStatements(db);
     this.audiences = new SqliteAudiences(db);
     this.journeyStates = new SqliteJourneyStates(db);
     this.decisions = new SqliteDecisionWrites(db);
     this.outbox = new SqliteOutboxWrites(db);
-    this.unit = db.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
-      this.cache.begin(this.s.dataVersion.get() as number);
+    this.unit = this.transaction((after: number, upTo: number, needs: BatchNeeds, work: BatchWork) => {
       const found = this.s.cursor.get() as number;
       if (found !== after) throw new CursorConflict(after, found);
       try {
@@ -61,8 +62,7 @@ export class SqliteStateStore implements StateStore {
       }
       this.s.setCursor.run(upTo);
     });
-    this.audienceUnit = db.transaction((select: AudienceSelection, work: AudienceWork, journeyWork?: JourneyWork): number => {
-      this.cache.begin(this.s.dataVersion.get() as number);
+    this.audienceUnit = this.transaction((select: AudienceSelection, work: AudienceWork, journeyWork?: JourneyWork): number => {
       const ids = 'ids' in select ? select.ids : this.audiences.dueProfiles(select.dueBy, select.limit);
       const profiles = this.liveProfiles(ids);
       if (profiles.length > 0) {
@@ -77,8 +77,7 @@ export class SqliteStateStore implements StateStore {
       this.audiences.write({ audiences: [], changes: [], hubEvents: [], removed: ids.filter((id) => !live.has(id)) });
       return ids.length;
     });
-    this.journeyUnit = db.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
-      this.cache.begin(this.s.dataVersion.get() as number);
+    this.journeyUnit = this.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
       const ids = this.journeyStates.dueProfiles(dueBy, limit);
       const profiles = this.liveProfiles(ids);
       const journeys = this.runJourneys(work, { profiles, audiences: this.audiences.load(ids) });
@@ -87,6 +86,16 @@ export class SqliteStateStore implements StateStore {
       // States left behind by a profile merged away (or gone) must not stay due forever.
       for (const id of ids) if (!live.has(id)) this.journeyStates.forget(id);
       return ids.length;
+    });
+  }
+
+  /** A write transaction of processing: the profile cache begins with it, and it counts itself in `profile_writes`. */
+  private transaction<A extends unknown[], R>(fn: (...args: A) => R): Database.Transaction<(...args: A) => R> {
+    return this.db.transaction((...args: A): R => {
+      this.cache.begin(this.s.profileWrites.get() as number);
+      const r = fn(...args);
+      this.written = this.s.wroteProfiles.get() as number;
+      return r;
     });
   }
 
@@ -121,11 +130,15 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(this.committing(() => this.audienceUnit.immediate(select, work, journeys)));
   }
 
-  /** Runs a write transaction; the profile cache keeps what it wrote only if it committed. */
+  /**
+   * Runs a write transaction; the profile cache keeps what it wrote only if it committed. Each one
+   * counts itself in `profile_writes` (it may write profiles), which tells the cache whether any
+   * other connection wrote profiles since (e.g. a CLI processing the same data directory).
+   */
   private committing<T>(tx: () => T): T {
     try {
       const r = tx();
-      this.cache.committed();
+      this.cache.committed(this.written);
       return r;
     } catch (e) {
       this.cache.rolledBack();
