@@ -51,12 +51,15 @@ export interface MembershipChange {
  * names, and the computed traits of these names, are rebuilt from the replayed events; the rest of the
  * stored state is kept and takes none of them. With `segments`, only those segments are evaluated
  * (the new one, the segments naming it and what those name): the others keep their stored
- * memberships, which nothing replayed can change, and their stored timer.
+ * memberships, which nothing replayed can change, and their stored timer. Of the computed traits, only
+ * those the evaluated segments read (`computedRead`) are then brought to the backfill's instant; the
+ * others stay as stored, with the stored timer that expires them.
  */
 export interface Replay {
   readonly events: ReadonlySet<string>;
   readonly computed: ReadonlySet<string>;
   readonly segments?: ReadonlySet<string>;
+  readonly computedRead?: ReadonlySet<string>;
 }
 
 export interface AudienceStep {
@@ -86,6 +89,11 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
     if (t !== undefined && (due === undefined || t < due)) due = t;
   };
   for (const t of defs.computed) {
+    if (replay?.segments && !replay.computed.has(t.name) && !replay.computedRead?.has(t.name)) {
+      const stored = state.computed[t.name];
+      if (stored) computed[t.name] = stored;
+      continue;
+    }
     // A replayed trait starts again from its events; the others keep their state and take none of them.
     const replayed = replay === undefined || replay.computed.has(t.name);
     let s = expire(t, (replay === undefined || !replayed ? state.computed[t.name] : undefined) ?? emptyState(t), now);

@@ -167,7 +167,9 @@ export function replayOf(
   }
   const s = defs.segments.find((x) => x.id === definition.id);
   const events = new Set(s ? dependenciesOf(s.condition).events.keys() : []);
-  return { replay: { events, computed: new Set(), segments: related(defs, definition.id) }, reads: events };
+  const segments = related(defs, definition.id);
+  const computedRead = new Set(defs.segments.filter((x) => segments.has(x.id)).flatMap((x) => [...dependenciesOf(x.condition).computed]));
+  return { replay: { events, computed: new Set(), segments, computedRead }, reads: events };
 }
 
 /**

@@ -2,11 +2,13 @@ import { durationMs } from '../conditions/compare.js';
 import type { Condition } from '../conditions/schema.js';
 import { err, ok, type Result } from '../result.js';
 
-/** What a condition reads: the events it looks back on (and how far), the segments it names. */
+/** What a condition reads: the events it looks back on (and how far), the segments and computed traits it names. */
 export interface Dependencies {
   /** Event name → how far back (ms) it looks; Infinity for all time. */
   readonly events: ReadonlyMap<string, number>;
   readonly segments: ReadonlySet<string>;
+  /** Computed traits (a dotted name by its whole name and its first part, see `valueAt`). */
+  readonly computed: ReadonlySet<string>;
   /** Context dimension → the traits that key it. */
   readonly contexts: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -14,6 +16,7 @@ export interface Dependencies {
 export function dependenciesOf(c: Condition): Dependencies {
   const events = new Map<string, number>();
   const segments = new Set<string>();
+  const computed = new Set<string>();
   const contexts = new Map<string, Set<string>>();
   const need = (name: string, ms: number): void => void events.set(name, Math.max(events.get(name) ?? 0, ms));
   const walk = (x: Condition): void => {
@@ -31,6 +34,9 @@ export function dependenciesOf(c: Condition): Dependencies {
         return need(x.thenNot.event, Infinity);
       case 'inSegment':
         return void segments.add(x.segment);
+      case 'trait':
+        if (x.source === 'computed') computed.add(x.name).add(x.name.split('.')[0] as string);
+        return;
       case 'context':
         return void contexts.set(x.dimension, (contexts.get(x.dimension) ?? new Set()).add(x.keyTrait));
       default:
@@ -38,7 +44,7 @@ export function dependenciesOf(c: Condition): Dependencies {
     }
   };
   walk(c);
-  return { events, segments, contexts };
+  return { events, segments, computed, contexts };
 }
 
 /** Segments in an order where each comes after the segments it names; a cycle is an error naming it. */
