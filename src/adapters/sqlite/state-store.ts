@@ -130,11 +130,7 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(this.committing(() => this.audienceUnit.immediate(select, work, journeys)));
   }
 
-  /**
-   * Runs a write transaction; the profile cache keeps what it wrote only if it committed. Each one
-   * counts itself in `profile_writes` (it may write profiles), which tells the cache whether any
-   * other connection wrote profiles since (e.g. a CLI processing the same data directory).
-   */
+  /** Runs a write transaction (see `transaction`); the profile cache keeps what it wrote only if it committed. */
   private committing<T>(tx: () => T): T {
     try {
       const r = tx();
