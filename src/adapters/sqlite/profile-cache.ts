@@ -49,7 +49,7 @@ class Recent<K, V> {
  * Profiles and identifier owners as this connection last read or committed them, so that the next
  * batches find most of their profiles without reading and parsing them again. The processing worker is
  * the one writer of profiles: what it writes is staged during a transaction and kept only once that
- * transaction commits. Every transaction that may write profiles counts itself (`profile_writes` in
+ * transaction commits. Every transaction that writes profiles counts itself (`profile_writes` in
  * `state.db`): when the count is not the one this cache last committed at, another connection wrote
  * profiles (e.g. a CLI processing the same data directory), and the cache is emptied before it is used.
  * Other writes to `state.db` (decisions, outbox, definitions) leave it as it is.
@@ -98,6 +98,11 @@ export class ProfileCache {
     if (p.state.mergedInto !== undefined) return void this.staged.gone.push(p.state.id);
     this.staged.written.push(p);
     if (linked) this.staged.linked.push(p.state);
+  }
+
+  /** Whether the transaction wrote profiles. */
+  get wroteAny(): boolean {
+    return this.staged.written.length > 0 || this.staged.gone.length > 0;
   }
 
   /** After the transaction committed, leaving the count of profile writes at `profileWrites`. The survivor of a merge holds the merged-away profile's identifiers. */

@@ -34,7 +34,7 @@ export class SqliteStateStore implements StateStore {
   /** Profiles the batch being processed loaded (valid only inside its transaction). */
   private loaded = new Map<string, CachedProfile>();
   private readonly cache = new ProfileCache(PROFILE_CACHE_SIZE);
-  /** `profile_writes` as the last transaction left it. */
+  /** `profile_writes` as the transaction being run leaves it. */
   private written = 0;
 
   constructor(private readonly db: Database.Database) {
@@ -89,12 +89,13 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  /** A write transaction of processing: the profile cache begins with it, and it counts itself in `profile_writes`. */
+  /** A write transaction of processing: the profile cache begins with it; when it wrote profiles, it counts itself in `profile_writes`. */
   private transaction<A extends unknown[], R>(fn: (...args: A) => R): Database.Transaction<(...args: A) => R> {
     return this.db.transaction((...args: A): R => {
-      this.cache.begin(this.s.profileWrites.get() as number);
+      this.written = this.s.profileWrites.get() as number;
+      this.cache.begin(this.written);
       const r = fn(...args);
-      this.written = this.s.wroteProfiles.get() as number;
+      if (this.cache.wroteAny) this.written = this.s.wroteProfiles.get() as number;
       return r;
     });
   }
