@@ -12,11 +12,16 @@
 //     misses already, steps up from 250/s instead (250, 500, 750, …) to find where it crosses.
 // Baseline, same server, same run, same rates: GET /health (a trivial route).
 //
+// With `--ingest N`, the server also takes N track events/s through its ingestion (paced every 20 ms)
+// throughout the runs, so that decisions share the hub with ingestion and processing; `--processing`
+// picks where processing runs (default: the hub's default, its own thread).
+//
 //   npm run build && node bench/decide.js [--profiles 100000] [--rate 2000] [--seconds 10] [--step-seconds 4]
+//     [--ingest 0] [--processing thread|inline]
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { setImmediate, setTimeout } from 'node:timers';
+import { clearInterval, setImmediate, setInterval, setTimeout } from 'node:timers';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +92,7 @@ function generator() {
 
 // ---- hub side (main thread) ----
 
-async function setUp(profiles) {
+async function setUp(profiles, processing) {
   const { loadConfig } = await import('../dist/config.js');
   const { startHub } = await import('../dist/engine/hub.js');
   const { bootstrapKeys } = await import('../dist/engine/keys.js');
@@ -96,7 +101,7 @@ async function setUp(profiles) {
   const { ContactPolicy } = await import('../dist/core/arbitration/policy.js');
   const { tempDir, WORKSPACE, WRITE_KEY, ADMIN_KEY } = await import('./lib.js');
   const data = tempDir('decide');
-  const config = { ...loadConfig({ dataDir: data.dir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY };
+  const config = { ...loadConfig({ dataDir: data.dir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY, ...(processing ? { processing } : {}) };
   const hub = await startHub(config, pino({ level: 'silent' }));
   await bootstrapKeys(hub.store.workspaces, config);
   const segment = await createSegment(hub, WORKSPACE, { name: 'Pro', condition: { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' } });
@@ -159,6 +164,23 @@ async function catalogue(hub, segmentId) {
   }
 }
 
+/** Paced ingestion on the server's thread: `perSecond` track events for known profiles, submitted every 20 ms; answers a stop that reports what was accepted. */
+async function ingestAlongside(hub, profiles, perSecond) {
+  const { validateBatch } = await import('../dist/core/events/validate.js');
+  const { WORKSPACE } = await import('./lib.js');
+  const per = Math.max(1, Math.round(perSecond / 50));
+  let n = 0;
+  let accepted = 0;
+  let refused = 0;
+  const timer = setInterval(() => {
+    const batch = Array.from({ length: per }, () => ({ type: 'track', userId: `u${(n * 7_919) % profiles}`, event: 'Page Viewed', messageId: `bg-${n++}`, properties: { path: '/offers' } }));
+    const r = validateBatch({ batch }, { receivedAt: Date.now(), newMessageId: () => `bg-gen-${n}` });
+    if (!r.ok) throw new Error(JSON.stringify(r.error.errors.slice(0, 3)));
+    void hub.ingestor.submit(WORKSPACE, r.value.events).then((o) => (o.kind === 'committed' ? (accepted += per) : (refused += per)));
+  }, 20);
+  return () => (clearInterval(timer), { accepted, refused, lag: hub.processor.lag });
+}
+
 function decideBodies(profiles, n = 20_000) {
   return Array.from({ length: n }, (_, i) => {
     const u = Math.floor(((i * 2_654_435_761) % 2 ** 32) / 2 ** 32 * profiles);
@@ -170,13 +192,19 @@ function decideBodies(profiles, n = 20_000) {
 async function main() {
   const { fmt, fmtP, pct, percentiles, verdict } = await import('./lib.js');
   const { WRITE_KEY } = await import('./lib.js');
-  const { values } = parseArgs({ options: { profiles: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, 'step-seconds': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      profiles: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, 'step-seconds': { type: 'string' },
+      ingest: { type: 'string' }, processing: { type: 'string' },
+    },
+  });
   const profiles = Number(values.profiles ?? 100_000);
   const rate = Number(values.rate ?? 2_000);
   const seconds = Number(values.seconds ?? 10);
   const stepSeconds = Number(values['step-seconds'] ?? 4);
-  console.log(`\n== Decision API: ${fmt(profiles)} profiles, 200 items over ${PLACEMENTS.length} placements; POST /v1/decide over HTTP keep-alive, open loop, latency from the scheduled send ==`);
-  const h = await setUp(profiles);
+  const ingest = Number(values.ingest ?? 0);
+  console.log(`\n== Decision API: ${fmt(profiles)} profiles, 200 items over ${PLACEMENTS.length} placements; POST /v1/decide over HTTP keep-alive, open loop, latency from the scheduled send${ingest > 0 ? `; ${fmt(ingest)} events/s ingested alongside` : ''}${values.processing ? `; processing ${values.processing}` : ''} ==`);
+  const h = await setUp(profiles, values.processing);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { port: h.port, auth: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` } });
   /** One open-loop run; `elu`: the share of the run the server's thread was busy (event loop utilisation). */
   const run = async (m) => {
@@ -192,6 +220,7 @@ async function main() {
     console.log(`  setup: ${fmt(profiles)} profiles loaded (identify, processed) in ${fmt(h.loaded, 1)} s`);
     await decide(1_000, 2);
     await health(1_000, 1);
+    const stopIngesting = ingest > 0 ? await ingestAlongside(h.hub, profiles, ingest) : undefined;
     const d = summary(await decide(rate, seconds));
     const b = summary(await health(rate, seconds));
     console.log(`  ${fmt(rate)} req/s for ${seconds} s:`);
@@ -214,6 +243,10 @@ async function main() {
     console.log(crossed === undefined
       ? `  p99 stayed under ${TARGET_P99_MS} ms up to ${fmt(last)} req/s`
       : `  p99 crosses ${TARGET_P99_MS} ms between ${last === undefined ? '0' : fmt(last)} and ${fmt(crossed)} req/s`);
+    if (stopIngesting) {
+      const i = stopIngesting();
+      console.log(`  ingested alongside: ${fmt(i.accepted)} events accepted, ${fmt(i.refused)} refused; ${fmt(i.lag)} unprocessed at the end`);
+    }
   } finally {
     worker.postMessage('stop');
     await h.close();
