@@ -13,11 +13,11 @@
 // Baseline, same server, same run, same rates: GET /health (a trivial route).
 //
 // With `--ingest N`, the server also takes N track events/s through its ingestion (paced every 20 ms)
-// throughout the runs, so that decisions share the hub with ingestion and processing; `--processing`
-// picks where processing runs (default: the hub's default, its own thread).
+// throughout the runs, so that decisions share the hub with ingestion and processing (XHUB_PROCESSING=
+// thread|inline in the environment picks where processing runs, as for every bench).
 //
 //   npm run build && node bench/decide.js [--profiles 100000] [--rate 2000] [--seconds 10] [--step-seconds 4]
-//     [--ingest 0] [--processing thread|inline]
+//     [--ingest 0]
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -92,16 +92,16 @@ function generator() {
 
 // ---- hub side (main thread) ----
 
-async function setUp(profiles, processing) {
+async function setUp(profiles) {
   const { loadConfig } = await import('../dist/config.js');
   const { startHub } = await import('../dist/engine/hub.js');
   const { bootstrapKeys } = await import('../dist/engine/keys.js');
   const { buildApp } = await import('../dist/api/app.js');
   const { createSegment } = await import('../dist/engine/segments.js');
   const { ContactPolicy } = await import('../dist/core/arbitration/policy.js');
-  const { tempDir, WORKSPACE, WRITE_KEY, ADMIN_KEY } = await import('./lib.js');
+  const { HUB_ENV, tempDir, WORKSPACE, WRITE_KEY, ADMIN_KEY } = await import('./lib.js');
   const data = tempDir('decide');
-  const config = { ...loadConfig({ dataDir: data.dir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY, ...(processing ? { processing } : {}) };
+  const config = { ...loadConfig({ dataDir: data.dir }, HUB_ENV), writeKey: WRITE_KEY, adminKey: ADMIN_KEY };
   const hub = await startHub(config, pino({ level: 'silent' }));
   await bootstrapKeys(hub.store.workspaces, config);
   const segment = await createSegment(hub, WORKSPACE, { name: 'Pro', condition: { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' } });
@@ -195,7 +195,7 @@ async function main() {
   const { values } = parseArgs({
     options: {
       profiles: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' }, 'step-seconds': { type: 'string' },
-      ingest: { type: 'string' }, processing: { type: 'string' },
+      ingest: { type: 'string' },
     },
   });
   const profiles = Number(values.profiles ?? 100_000);
@@ -203,8 +203,8 @@ async function main() {
   const seconds = Number(values.seconds ?? 10);
   const stepSeconds = Number(values['step-seconds'] ?? 4);
   const ingest = Number(values.ingest ?? 0);
-  console.log(`\n== Decision API: ${fmt(profiles)} profiles, 200 items over ${PLACEMENTS.length} placements; POST /v1/decide over HTTP keep-alive, open loop, latency from the scheduled send${ingest > 0 ? `; ${fmt(ingest)} events/s ingested alongside` : ''}${values.processing ? `; processing ${values.processing}` : ''} ==`);
-  const h = await setUp(profiles, values.processing);
+  const h = await setUp(profiles);
+  console.log(`\n== Decision API: ${fmt(profiles)} profiles, 200 items over ${PLACEMENTS.length} placements; POST /v1/decide over HTTP keep-alive, open loop, latency from the scheduled send${ingest > 0 ? `; ${fmt(ingest)} events/s ingested alongside` : ''}; processing ${h.hub.config.processing} ==`);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { port: h.port, auth: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` } });
   /** One open-loop run; `elu`: the share of the run the server's thread was busy (event loop utilisation). */
   const run = async (m) => {

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ADMIN_KEY, WRITE_KEY, fmt, isMain, pct, tempDir, verdict } from './lib.js';
+import { ADMIN_KEY, HUB_ENV, WRITE_KEY, fmt, isMain, pct, tempDir, verdict } from './lib.js';
 
 const TARGET = 0.6;
 const self = fileURLToPath(import.meta.url);
@@ -63,7 +63,7 @@ async function serve(kind) {
     const { bootstrapKeys } = await import('../dist/engine/keys.js');
     const { buildApp } = await import('../dist/api/app.js');
     data = tempDir('http');
-    const config = { ...loadConfig({ dataDir: data.dir }, {}), writeKey: WRITE_KEY, adminKey: ADMIN_KEY };
+    const config = { ...loadConfig({ dataDir: data.dir }, HUB_ENV), writeKey: WRITE_KEY, adminKey: ADMIN_KEY };
     hub = await startHub(config, pino({ level: 'silent' }));
     await bootstrapKeys(hub.store.workspaces, config);
     app = buildApp(hub);
@@ -139,7 +139,8 @@ async function measure(kind, s, opts) {
 }
 
 export async function runIngestHttp({ duration = 8, connections = 50, batch = 20, rounds = 2 } = {}) {
-  console.log(`\n== HTTP ingestion: hub vs bare fastify no-op POST (${connections} connections, ${rounds} alternating rounds of ${duration} s each, servers in child processes) ==`);
+  const { loadConfig } = await import('../dist/config.js');
+  console.log(`\n== HTTP ingestion: hub vs bare fastify no-op POST (${connections} connections, ${rounds} alternating rounds of ${duration} s each, servers in child processes; hub processing ${loadConfig({}, HUB_ENV).processing}) ==`);
   const results = [];
   for (const s of scenarios(batch)) {
     const runs = { base: [], hub: [] };

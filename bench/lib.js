@@ -11,6 +11,11 @@ import { validateBatch } from '../dist/core/events/validate.js';
 export const WORKSPACE = 'ws_default';
 export const WRITE_KEY = 'bench-write-key';
 export const ADMIN_KEY = 'bench-admin-key';
+/**
+ * The environment the benches' hubs are configured from: none of the caller's, except
+ * `XHUB_PROCESSING` (thread or inline), so that the two ways of processing can be compared.
+ */
+export const HUB_ENV = { XHUB_PROCESSING: process.env.XHUB_PROCESSING };
 
 /** mulberry32: a small seeded PRNG, so every run generates the same events. */
 export function rng(seed) {

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { loadConfig } from '../dist/config.js';
 import { startHub } from '../dist/engine/hub.js';
-import { WORKSPACE, fmt, hubEventChunks, isMain, pct, submitConcurrently, tempDir, verdict } from './lib.js';
+import { HUB_ENV, WORKSPACE, fmt, hubEventChunks, isMain, pct, submitConcurrently, tempDir, verdict } from './lib.js';
 
 const TARGET_RATIO = 0.25;
 const TARGET_ABSOLUTE = 30_000;
@@ -53,7 +53,7 @@ const best = (f) => [f(), f(), f()].sort((a, b) => a.seconds - b.seconds)[0];
 
 async function hubRun(events, { submit, concurrency, batchSize }) {
   const tmp = tempDir('pipeline');
-  const config = { ...loadConfig({ dataDir: tmp.dir }, {}), ...(batchSize ? { batchSize } : {}) };
+  const config = { ...loadConfig({ dataDir: tmp.dir }, HUB_ENV), ...(batchSize ? { batchSize } : {}) };
   const hub = await startHub(config, pino({ level: 'silent' }));
   try {
     const started = performance.now();
@@ -64,7 +64,7 @@ async function hubRun(events, { submit, concurrency, batchSize }) {
     const seconds = (performance.now() - started) / 1000;
     const commits = (await hub.metrics.commitSeconds.get()).values.find((v) => v.metricName === 'xhub_commit_seconds_count')?.value ?? 0;
     const counts = await hub.store.reader.counts();
-    return { seconds, perSec: events.length / seconds, ingested, lagAtIngested, head, commits, counts };
+    return { seconds, perSec: events.length / seconds, ingested, lagAtIngested, head, commits, counts, processing: config.processing };
   } finally {
     await hub.close();
     tmp.remove();
@@ -86,7 +86,7 @@ export async function runPipeline({ events: count = 200_000, users = 40_000, sub
   const ratio = hub.perSec / raw.perSec;
   console.log(`  raw better-sqlite3 append, JSON.stringify included (baseline, best of 3, tx of ${fmt(txSize)}): ${fmt(raw.perSec).padStart(9)} events/s (${fmt(raw.seconds, 2)} s)`);
   console.log(`  raw better-sqlite3 append of JSON serialised beforehand (stricter, best of 3):  ${fmt(rawJson.perSec).padStart(9)} events/s (${fmt(rawJson.seconds, 2)} s)`);
-  console.log(`  hub ingest + identity + profile (durable): ${fmt(hub.perSec).padStart(9)} events/s (${fmt(hub.seconds, 2)} s; all acked after ${fmt(hub.ingested, 2)} s with ${fmt(hub.lagAtIngested)} unprocessed)`);
+  console.log(`  hub ingest + identity + profile (durable): ${fmt(hub.perSec).padStart(9)} events/s (${fmt(hub.seconds, 2)} s; all acked after ${fmt(hub.ingested, 2)} s with ${fmt(hub.lagAtIngested)} unprocessed; processing ${hub.processing})`);
   console.log(`  ${fmt(hub.commits)} group commits, log head ${fmt(hub.head)}, ${fmt(hub.counts.profiles)} profiles, ${fmt(hub.counts.identifiers)} identifiers`);
   console.log(`  ratio hub / baseline: ${pct(ratio)} (target >= ${pct(TARGET_RATIO)}) ${verdict(ratio >= TARGET_RATIO)}; against the stricter baseline ${pct(hub.perSec / rawJson.perSec)}`);
   console.log(`  absolute: ${fmt(hub.perSec)} events/s (target >= ${fmt(TARGET_ABSOLUTE)}) ${verdict(hub.perSec >= TARGET_ABSOLUTE)}`);

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../dist/config.js';
 import { startHub } from '../dist/engine/hub.js';
-import { WORKSPACE, fmt, hubEventChunks, isMain, mb, tempDir, verdict } from './lib.js';
+import { HUB_ENV, WORKSPACE, fmt, hubEventChunks, isMain, mb, tempDir, verdict } from './lib.js';
 
 const TARGET_BYTES = 1.5 * 2 ** 30;
 
@@ -25,7 +25,7 @@ export async function runRss({ events: count = 1_000_000, users = 200_000, chunk
   const sampler = setInterval(sample, 50);
   let hub;
   try {
-    hub = await startHub(loadConfig({ dataDir: tmp.dir }, {}), pino({ level: 'silent' }));
+    hub = await startHub(loadConfig({ dataDir: tmp.dir }, HUB_ENV), pino({ level: 'silent' }));
     const started = performance.now();
     let head = 0;
     for (const events of hubEventChunks(count, users, chunk)) {

@@ -30,7 +30,7 @@ import { loadConfig } from '../dist/config.js';
 import { validateBatch } from '../dist/core/events/validate.js';
 import { startHub } from '../dist/engine/hub.js';
 import { bootstrapKeys } from '../dist/engine/keys.js';
-import { ADMIN_KEY, WORKSPACE, epochNow, fmt, fmtP, hubEventChunks, isMain, pct, percentiles, pollHubEvents, submitConcurrently, tempDir, verdict } from './lib.js';
+import { ADMIN_KEY, HUB_ENV, WORKSPACE, epochNow, fmt, fmtP, hubEventChunks, isMain, pct, percentiles, pollHubEvents, submitConcurrently, tempDir, verdict } from './lib.js';
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 50;
@@ -192,7 +192,7 @@ async function defineAll(app) {
 /** A hub on a fresh data dir with its admin API (app.inject, no socket); `defined`: the 50 + 20 definitions. */
 async function openHub(name, defined) {
   const tmp = tempDir(name);
-  const config = { ...loadConfig({ dataDir: tmp.dir }, {}), adminKey: ADMIN_KEY };
+  const config = { ...loadConfig({ dataDir: tmp.dir }, HUB_ENV), adminKey: ADMIN_KEY };
   const hub = await startHub(config, pino({ level: 'silent' }));
   await bootstrapKeys(hub.store.workspaces, config);
   const app = buildApp(hub);
