@@ -75,7 +75,6 @@ export function segmentRoutes(app: FastifyInstance, hub: Hub): void {
         if (users.length > 0) return sendProblem(reply, problem(409, `segment ${d.id} is used by ${users.map((u) => u.id).join(', ')}`));
       }
       await definitions.remove(req.workspaceId, d.id);
-      hub.audienceDefinitions.invalidate();
       hub.processor.changed();
       return reply.code(204).send();
     });

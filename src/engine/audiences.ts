@@ -6,7 +6,7 @@ import type { SegmentBody } from '../core/segments/definitions.js';
 import { orderSegments } from '../core/segments/dependencies.js';
 import type { ComputedTrait } from '../core/traits/computed.js';
 import type { ContextStore } from '../ports/context.js';
-import type { DefinitionStore } from '../ports/definitions.js';
+import type { ChangeCount, DefinitionStore } from '../ports/definitions.js';
 
 const NONE: AudienceDefinitions = { segments: [], computed: [] };
 const EMPTY = new Map<string, ContextValue>();
@@ -19,23 +19,26 @@ interface Workspace {
 
 /**
  * What processing evaluates audiences with, per workspace: segments (in dependency order), computed
- * traits and context signals. Loaded once, kept in memory, reloaded after the admin API changes any.
+ * traits and context signals. Loaded once, kept in memory, reloaded after any change (see `ChangeCount`).
  */
 export class AudienceDefinitionsCache {
   private readonly byWorkspace = new Map<string, Workspace>();
-  private loaded = false;
+  /** The count of changes it was loaded at. */
+  private loaded: number | undefined;
 
   constructor(
     private readonly store: DefinitionStore,
     private readonly contexts: ContextStore,
+    private readonly changes: ChangeCount,
   ) {}
 
   /** Loads every workspace's definitions and context, when a change made the cache stale. */
   async prepare(): Promise<void> {
-    if (this.loaded) return;
+    const changes = await this.changes.changes();
+    if (this.loaded === changes) return;
     this.byWorkspace.clear();
     for (const ws of await this.store.workspaces()) this.byWorkspace.set(ws, await this.load(ws));
-    this.loaded = true;
+    this.loaded = changes;
   }
 
   /** Synchronous: `prepare` must have run since the last change. */
@@ -51,10 +54,6 @@ export class AudienceDefinitionsCache {
       context: (ws) => this.byWorkspace.get(ws)?.context ?? EMPTY,
       now,
     };
-  }
-
-  invalidate(): void {
-    this.loaded = false;
   }
 
   private async load(ws: string): Promise<Workspace> {

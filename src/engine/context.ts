@@ -12,7 +12,6 @@ import type { Hub } from './hub.js';
 export async function publishContext(hub: Hub, ws: string, dimension: string, key: string, value: StoredContextValue | undefined): Promise<number> {
   if (value) await hub.store.context.put(ws, value);
   else await hub.store.context.remove(ws, dimension, key);
-  hub.audienceDefinitions.invalidate();
   const traits = new Set<string>();
   for (const d of await hub.store.definitions.list(ws, 'segment')) {
     for (const t of dependenciesOf((d.body as SegmentBody).condition as Condition).contexts.get(dimension) ?? []) traits.add(t);

@@ -5,26 +5,32 @@ import { WAITING_KINDS, type JourneyDefinition } from '../core/journeys/definiti
 import type { RunnableJourney } from '../core/journeys/state.js';
 import { parseJourney, type JourneyCatalogue } from '../core/journeys/parse.js';
 import { err, ok, type FieldError, type Result } from '../core/result.js';
+import type { ChangeCount } from '../ports/definitions.js';
 import type { JourneyStore, Migration, StoredJourney } from '../ports/journeys.js';
 import type { Hub } from './hub.js';
 
 const NONE: JourneyWorkspace = indexJourneys([]);
 
-/** Published journeys as processing runs them, per workspace; reloaded after any change. */
+/** Published journeys as processing runs them, per workspace; reloaded after any change (see `ChangeCount`). */
 export class JourneyCache {
   private byWorkspace = new Map<string, JourneyWorkspace>();
   private all: readonly RunnableJourney[] = [];
-  private loaded = false;
+  /** The count of changes it was loaded at. */
+  private loaded: number | undefined;
 
-  constructor(private readonly store: JourneyStore) {}
+  constructor(
+    private readonly store: JourneyStore,
+    private readonly changes: ChangeCount,
+  ) {}
 
   async prepare(): Promise<void> {
-    if (this.loaded) return;
+    const changes = await this.changes.changes();
+    if (this.loaded === changes) return;
     this.all = await this.store.runnable();
     const grouped = new Map<string, RunnableJourney[]>();
     for (const j of this.all) grouped.set(j.workspaceId, [...(grouped.get(j.workspaceId) ?? []), j]);
     this.byWorkspace = new Map([...grouped].map(([ws, js]) => [ws, indexJourneys(js)]));
-    this.loaded = true;
+    this.loaded = changes;
   }
 
   /** Synchronous: `prepare` must have run since the last change. */
@@ -36,13 +42,9 @@ export class JourneyCache {
   get any(): boolean {
     return this.all.length > 0;
   }
-
-  invalidate(): void {
-    this.loaded = false;
-  }
 }
 
-type JourneyHub = Pick<Hub, 'store' | 'clock' | 'journeys' | 'processor'>;
+type JourneyHub = Pick<Hub, 'store' | 'clock' | 'processor'>;
 
 async function catalogue(hub: JourneyHub, workspaceId: string): Promise<JourneyCatalogue> {
   const segments = await hub.store.definitions.list(workspaceId, 'segment');
@@ -101,6 +103,5 @@ export async function setJourneyStatus(hub: JourneyHub, workspaceId: string, id:
 }
 
 function changed(hub: JourneyHub): void {
-  hub.journeys.invalidate();
   hub.processor.changed();
 }

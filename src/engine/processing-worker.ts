@@ -27,10 +27,7 @@ port.on('message', (m: ToProcessing) => {
     case 'head':
       return processor.notify(m.head);
     case 'changed':
-      caches.audienceDefinitions.invalidate();
-      caches.journeys.invalidate();
-      caches.policies.invalidate();
-      return processor.kick();
+      return processor.changed();
     case 'idle':
       return void processor.whenIdle().then(() => post({ kind: 'idle', id: m.id }));
     case 'stop':

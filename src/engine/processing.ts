@@ -29,8 +29,9 @@ export interface Processing {
 }
 
 /**
- * Definitions as processing and the APIs read them; after a change, invalidate the one that changed
- * and tell processing (`processor.changed()`), which on a thread of its own keeps caches of its own.
+ * Definitions as processing and the APIs read them. Each cache reloads when the store's count of
+ * changes moved (a change by any thread or process, see `ChangeCount`); after a change, telling
+ * processing (`processor.changed()`) makes it take the change up at once.
  */
 export interface DefinitionCaches {
   /** Segments and computed traits. */
@@ -43,9 +44,9 @@ export interface DefinitionCaches {
 
 export function definitionCaches(store: Store): DefinitionCaches {
   return {
-    audienceDefinitions: new AudienceDefinitionsCache(store.definitions, store.context),
-    journeys: new JourneyCache(store.journeys),
-    policies: new PolicyCache(store.policies),
+    audienceDefinitions: new AudienceDefinitionsCache(store.definitions, store.context, store.changes),
+    journeys: new JourneyCache(store.journeys, store.changes),
+    policies: new PolicyCache(store.policies, store.changes),
   };
 }
 

@@ -95,7 +95,7 @@ export class Processor implements Processing {
     while (this.running) await new Promise((r) => setTimeout(r, 5));
   }
 
-  /** On this thread the definition caches are the hub's own, which the change already invalidated. */
+  /** The caches of definitions reload by themselves when the store's count of changes moved: this runs the loop now. */
   changed(): void {
     this.kick();
   }

@@ -9,7 +9,7 @@ import { newId } from './ids.js';
  * workspace's existing profiles; the processor runs it in the background, in chunks.
  */
 export async function saveDefinition(
-  hub: Pick<Hub, 'store' | 'clock' | 'audienceDefinitions' | 'processor'>,
+  hub: Pick<Hub, 'store' | 'clock' | 'processor'>,
   def: { workspaceId: string; kind: DefinitionKind; id: string; name: string; body: unknown },
   previous?: StoredDefinition,
 ): Promise<StoredDefinition> {
@@ -20,14 +20,13 @@ export async function saveDefinition(
     backfill: { status: total === 0 ? 'done' : 'running', processed: 0, total },
   };
   await hub.store.definitions.put(saved);
-  hub.audienceDefinitions.invalidate();
   hub.processor.changed();
   return saved;
 }
 
 /** Creates a segment from its JSON input, validated as the admin API does (`parseSegment`); names are unique. */
 export async function createSegment(
-  hub: Pick<Hub, 'store' | 'clock' | 'audienceDefinitions' | 'processor'>,
+  hub: Pick<Hub, 'store' | 'clock' | 'processor'>,
   workspaceId: string,
   input: unknown,
 ): Promise<Result<StoredDefinition, FieldError[]>> {
@@ -41,9 +40,8 @@ export async function createSegment(
 }
 
 /** Starts a definition's backfill again from the first profile (e.g. after profiles were imported). */
-export async function restartBackfill(hub: Pick<Hub, 'store' | 'audienceDefinitions' | 'processor'>, def: StoredDefinition): Promise<void> {
+export async function restartBackfill(hub: Pick<Hub, 'store' | 'processor'>, def: StoredDefinition): Promise<void> {
   const total = await hub.store.audiences.liveProfiles(def.workspaceId);
   await hub.store.definitions.setBackfill(def.id, { status: total === 0 ? 'done' : 'running', processed: 0, total });
-  hub.audienceDefinitions.invalidate();
   hub.processor.changed();
 }

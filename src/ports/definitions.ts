@@ -22,6 +22,15 @@ export interface StoredDefinition {
   readonly backfill?: BackfillProgress;
 }
 
+/**
+ * How many changes were made to what processing keeps in memory (segments, computed traits, context
+ * values, journeys, contact policies), counted in the store with the changes themselves: a cache of
+ * them is current while the count is the one it loaded at, whichever thread or process changed them.
+ */
+export interface ChangeCount {
+  changes(): Promise<number>;
+}
+
 /** Segment, computed-trait and event-schema definitions of each workspace. */
 export interface DefinitionStore {
   list(workspaceId: string, kind: DefinitionKind): Promise<readonly StoredDefinition[]>;

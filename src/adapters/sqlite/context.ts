@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { changeCounter } from './changes.js';
 import type { ContextStore, StoredContextValue } from '../../ports/context.js';
 
 interface Row {
@@ -19,8 +20,11 @@ const jsonPath = (trait: string): string => `$.${trait.split('.').map((p) => `"$
 
 export class SqliteContext implements ContextStore {
   private readonly s;
+  /** Writes of context values, each one transaction with the count of changes. */
+  private readonly write;
 
   constructor(private readonly db: Database.Database) {
+    const changed = changeCounter(db);
     this.s = {
       put: db.prepare(
         `INSERT INTO context_values (workspace_id, dimension, key, value, valid_until, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -31,10 +35,21 @@ export class SqliteContext implements ContextStore {
       all: db.prepare('SELECT * FROM context_values WHERE workspace_id = ?'),
       remove: db.prepare('DELETE FROM context_values WHERE workspace_id = ? AND dimension = ? AND key = ?'),
     };
+    this.write = {
+      put: db.transaction((ws: string, v: StoredContextValue) => {
+        this.s.put.run(ws, v.dimension, v.key, JSON.stringify(v.value), v.validUntil ?? null, v.updatedAt);
+        changed();
+      }),
+      remove: db.transaction((ws: string, dimension: string, key: string): boolean => {
+        if (this.s.remove.run(ws, dimension, key).changes === 0) return false;
+        changed();
+        return true;
+      }),
+    };
   }
 
   put(ws: string, v: StoredContextValue): Promise<void> {
-    this.s.put.run(ws, v.dimension, v.key, JSON.stringify(v.value), v.validUntil ?? null, v.updatedAt);
+    this.write.put(ws, v);
     return Promise.resolve();
   }
 
@@ -52,7 +67,7 @@ export class SqliteContext implements ContextStore {
   }
 
   remove(ws: string, dimension: string, key: string): Promise<boolean> {
-    return Promise.resolve(this.s.remove.run(ws, dimension, key).changes > 0);
+    return Promise.resolve(this.write.remove(ws, dimension, key));
   }
 
   touchProfiles(ws: string, trait: string, value: string, at: number): Promise<number> {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { changeCounter } from './changes.js';
 import type { BackfillProgress, DefinitionKind, DefinitionStore, StoredDefinition } from '../../ports/definitions.js';
 
 interface Row {
@@ -20,8 +21,11 @@ const fromRow = (r: Row): StoredDefinition => ({
 
 export class SqliteDefinitions implements DefinitionStore {
   private readonly s;
+  /** Writes of definitions, each one transaction with the count of changes. */
+  private readonly write;
 
   constructor(db: Database.Database) {
+    const changed = changeCounter(db);
     this.s = {
       workspaces: db.prepare('SELECT DISTINCT workspace_id FROM definitions').pluck(),
       list: db.prepare('SELECT * FROM definitions WHERE workspace_id = ? AND kind = ? ORDER BY created_at, id'),
@@ -37,6 +41,18 @@ export class SqliteDefinitions implements DefinitionStore {
       setBackfill: db.prepare('UPDATE definitions SET backfill = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM definitions WHERE workspace_id = ? AND id = ?'),
       removeMembers: db.prepare('DELETE FROM segment_members WHERE segment_id = ?'),
+    };
+    this.write = {
+      put: db.transaction((row: Record<string, unknown>) => {
+        this.s.put.run(row);
+        changed();
+      }),
+      remove: db.transaction((workspaceId: string, id: string): boolean => {
+        if (this.s.remove.run(workspaceId, id).changes === 0) return false;
+        this.s.removeMembers.run(id);
+        changed();
+        return true;
+      }),
     };
   }
 
@@ -63,7 +79,7 @@ export class SqliteDefinitions implements DefinitionStore {
   }
 
   put(d: StoredDefinition): Promise<void> {
-    this.s.put.run({
+    this.write.put({
       id: d.id, workspace_id: d.workspaceId, kind: d.kind, name: d.name, body: JSON.stringify(d.body), version: d.version,
       created_at: d.createdAt, updated_at: d.updatedAt, backfill: d.backfill ? JSON.stringify(d.backfill) : null,
     });
@@ -76,8 +92,6 @@ export class SqliteDefinitions implements DefinitionStore {
   }
 
   remove(workspaceId: string, id: string): Promise<boolean> {
-    const removed = this.s.remove.run(workspaceId, id).changes > 0;
-    if (removed) this.s.removeMembers.run(id);
-    return Promise.resolve(removed);
+    return Promise.resolve(this.write.remove(workspaceId, id));
   }
 }

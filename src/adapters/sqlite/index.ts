@@ -4,7 +4,7 @@ import type { AudienceReader } from '../../ports/audience-reader.js';
 import type { ContentStore } from '../../ports/content.js';
 import type { ContextStore } from '../../ports/context.js';
 import type { ContactLedger, DecisionReader, PolicyStore, SuppressionStore } from '../../ports/decisions.js';
-import type { DefinitionStore } from '../../ports/definitions.js';
+import type { ChangeCount, DefinitionStore } from '../../ports/definitions.js';
 import type { ContributorStore, InboxStore, MailboxStore, OutboxStore, TemplateStore } from '../../ports/outbox.js';
 import type { EventLog } from '../../ports/event-log.js';
 import type { IdempotencyStore } from '../../ports/idempotency.js';
@@ -14,6 +14,7 @@ import type { StateStore } from '../../ports/state-store.js';
 import type { Workspaces } from '../../ports/workspaces.js';
 import { SqliteAudienceReader } from './audience-reader.js';
 import { startCheckpointer } from './checkpointer.js';
+import { SqliteChangeCount } from './changes.js';
 import { SqliteContent } from './content.js';
 import { SqliteContext } from './context.js';
 import { migrate, openDatabase, type Durability } from './database.js';
@@ -41,6 +42,8 @@ export interface Store {
   readonly reader: ProfileReader;
   readonly workspaces: Workspaces;
   readonly definitions: DefinitionStore;
+  /** Changes to definitions, context, journeys and policies, counted (caches of them check it). */
+  readonly changes: ChangeCount;
   readonly audiences: AudienceReader;
   readonly context: ContextStore;
   readonly journeys: JourneyStore;
@@ -85,6 +88,7 @@ export function openSqliteStore(dataDir: string, durability: Durability, options
     reader: new SqliteProfileReader(readDb),
     workspaces: new SqliteWorkspaces(stateDb),
     definitions: new SqliteDefinitions(stateDb),
+    changes: new SqliteChangeCount(stateDb),
     audiences: new SqliteAudienceReader(readDb),
     context: new SqliteContext(stateDb),
     journeys: new SqliteJourneys(stateDb),

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { JourneyDefinition, JourneyStatus } from '../../core/journeys/definition.js';
 import type { JourneyState, RunnableJourney } from '../../core/journeys/state.js';
+import { changeCounter } from './changes.js';
 import { COUNT_SQL } from './journey-states.js';
 import type { JourneyStats, JourneyStore, JourneyVersion, Migration, ProfileJourney, StoredJourney } from '../../ports/journeys.js';
 
@@ -25,9 +26,11 @@ const fromRow = (r: JourneyRow): StoredJourney => ({
 export class SqliteJourneys implements JourneyStore {
   private readonly s;
   private readonly publishUnit;
+  private readonly changed;
 
   constructor(private readonly db: Database.Database) {
     this.s = statements(db);
+    this.changed = changeCounter(db);
     this.publishUnit = db.transaction((ws: string, id: string, now: number, migration?: Migration): number => {
       const row = this.s.get.get(ws, id) as JourneyRow | undefined;
       if (!row) throw new Error(`no journey ${id}`);
@@ -37,6 +40,7 @@ export class SqliteJourneys implements JourneyStore {
       // Publishing makes a paused journey live again: its held timers re-check now.
       this.s.rearm.run(now, ws, id);
       for (const [from, to] of Object.entries(migration?.steps ?? {})) this.migrate(ws, id, version, from, to, now);
+      this.changed();
       return version;
     });
   }
@@ -79,6 +83,7 @@ export class SqliteJourneys implements JourneyStore {
     this.db.transaction(() => {
       this.s.setStatus.run(status, now, status, now, workspaceId, id);
       this.s.setDue.run(status === 'paused' ? null : now, workspaceId, id);
+      this.changed();
     }).immediate();
     return Promise.resolve();
   }

@@ -156,4 +156,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX inbox_profile ON inbox (profile_id, created_at);`,
   // 11: how many transactions have written profiles: a cache of profiles is good while it saw the last.
   `INSERT INTO cursors VALUES ('profile_writes', 0);`,
+  // 12: how many changes to definitions (segments, computed traits, context, journeys, policies): caches of them are good while they saw the last.
+  `INSERT INTO cursors VALUES ('definitions', 0);`,
 ];

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ContactPolicy } from '../../core/arbitration/policy.js';
+import { changeCounter } from './changes.js';
 import type { PolicyStore, StoredPolicy } from '../../ports/decisions.js';
 
 interface PolicyRow {
@@ -24,7 +25,12 @@ export class SqlitePolicies implements PolicyStore {
       version: db.prepare('SELECT * FROM policies WHERE workspace_id = ? AND version = ?'),
       insert: db.prepare('INSERT INTO policies (workspace_id, version, body, created_at) SELECT ?, coalesce(max(version), 0) + 1, ?, ? FROM policies WHERE workspace_id = ? RETURNING *'),
     };
-    this.deployTx = db.transaction((ws: string, body: string, now: number) => this.s.insert.get(ws, body, now, ws) as PolicyRow);
+    const changed = changeCounter(db);
+    this.deployTx = db.transaction((ws: string, body: string, now: number) => {
+      const row = this.s.insert.get(ws, body, now, ws) as PolicyRow;
+      changed();
+      return row;
+    });
   }
 
   current(workspaceId: string): Promise<StoredPolicy | undefined> {

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type Store } from '../src/adapters/sqlite/index.js';
+import { ContactPolicy } from '../src/core/arbitration/policy.js';
+import { contextKey } from '../src/core/conditions/evaluate.js';
+import { BUILT_IN } from '../src/core/contributors/contributor.js';
+import { parseJourney } from '../src/core/journeys/parse.js';
+import { definitionCaches } from '../src/engine/processing.js';
+
+const WS = 'ws_default';
+const T0 = Date.parse('2026-03-01T12:00:00.000Z');
+
+const open: Store[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Two stores over one data directory: what the hub's thread and the processing thread (or another process) each open. */
+function twoStores(): [Store, Store] {
+  const dir = mkdtempSync(join(tmpdir(), 'xhub-caches-'));
+  dirs.push(dir);
+  const a = openSqliteStore(dir, 'normal');
+  const b = openSqliteStore(dir, 'normal', { checkpoints: false });
+  open.push(a, b);
+  return [a, b];
+}
+
+describe('caches of definitions follow changes made on another connection (the count of changes in state.db)', () => {
+  it('segments, computed traits, context values, journeys and policies written through one store are seen by the caches over the other', async () => {
+    const [reader, writer] = twoStores();
+    const caches = definitionCaches(reader);
+    const prepare = () => Promise.all([caches.audienceDefinitions.prepare(), caches.journeys.prepare(), caches.policies.prepare()]);
+    await prepare();
+    const before = caches.audienceDefinitions.of(WS);
+    expect(before.segments).toEqual([]);
+    expect(caches.journeys.any).toBe(false);
+    expect(caches.policies.of(WS).version).toBe(0);
+
+    // Nothing changed: the cache keeps what it loaded (the same object).
+    await prepare();
+    expect(caches.audienceDefinitions.of(WS)).toBe(before);
+
+    const condition = { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' };
+    await writer.definitions.put({ id: 'seg_pro', workspaceId: WS, kind: 'segment', name: 'Pro', body: { condition }, version: 1, createdAt: T0, updatedAt: T0 });
+    await writer.definitions.put({ id: 'ct_orders', workspaceId: WS, kind: 'computedTrait', name: 'orders', body: { name: 'orders', event: 'Order Completed', aggregate: 'count' }, version: 1, createdAt: T0, updatedAt: T0 });
+    await writer.context.put(WS, { dimension: 'weather', key: 'Paris', value: { rain: true }, updatedAt: T0 });
+    const journey = parseJourney(
+      { id: 'welcome', name: 'Welcome', owner: 'ada@example.com', team: 'CRM', entry: { event: 'Signed Up' }, start: 'end', steps: { end: { kind: 'exit' } } },
+      { segments: new Set(), contributors: new Set(BUILT_IN.map((c) => c.id)) },
+    );
+    if (!journey.ok) throw new Error(JSON.stringify(journey.error));
+    await writer.journeys.save(WS, journey.value, T0);
+    await writer.journeys.publish(WS, 'welcome', T0);
+    await writer.policies.deploy(WS, ContactPolicy.parse({ optIn: [], caps: [] }), T0);
+
+    await prepare();
+    const after = caches.audienceDefinitions.of(WS);
+    expect(after.segments.map((s) => s.id)).toEqual(['seg_pro']);
+    expect(after.computed.map((t) => t.name)).toEqual(['orders']);
+    expect(caches.audienceDefinitions.input(T0).context(WS).get(contextKey('weather', 'Paris'))).toMatchObject({ value: { rain: true } });
+    expect([...caches.journeys.of(WS).byId.keys()]).toEqual(['welcome']);
+    expect(caches.policies.of(WS).version).toBe(1);
+
+    // A removal is a change too.
+    expect(await writer.definitions.remove(WS, 'seg_pro')).toBe(true);
+    await prepare();
+    expect(caches.audienceDefinitions.of(WS).segments).toEqual([]);
+  });
+});
