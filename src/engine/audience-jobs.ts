@@ -29,9 +29,12 @@ export class AudienceJobs {
 
   /** Fires one chunk of due audience timers, then one of journey timers; answers whether there were any. */
   async runDue(): Promise<boolean> {
+    const now = this.p.clock.now();
+    // Read first: no write transaction (and no wait for the write lock) when nothing is due.
+    const due = await this.p.state.nextDue();
+    if (due === undefined || due > now) return false;
     await this.p.cache.prepare();
     await prepareJourneyWork(this.p.journeys);
-    const now = this.p.clock.now();
     const journeys = journeyWork(this.p.journeys, now);
     const audiences = await this.p.state.processAudiences({ dueBy: now, limit: TIMER_CHUNK }, (profiles, stored) => this.observe(timerStep(profiles, stored, this.p.cache.input(now))), journeys);
     const steps = journeys ? await this.p.state.processJourneys(now, TIMER_CHUNK, journeys) : 0;
