@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
+import { LogPosition } from './log-position.js';
 import type { Processing, ProcessingHooks } from './processing.js';
 
 /** From the hub's thread to the processing thread. */
@@ -33,10 +34,8 @@ const RESTART_MS = 1000;
  */
 export class ProcessingThread implements Processing {
   private worker: Worker | undefined;
-  private cursor = 0;
-  private head = 0;
+  private readonly at = new LogPosition();
   private stopping = false;
-  private waiters: { seq: number; resolve: () => void }[] = [];
   private readonly idleWaiters = new Map<number, () => void>();
   private nextIdle = 0;
   private restart: NodeJS.Timeout | undefined;
@@ -54,15 +53,13 @@ export class ProcessingThread implements Processing {
       worker.on('message', (m: FromProcessing) => {
         if (m.kind === 'started') {
           started = true;
-          this.cursor = m.cursor;
-          this.head = Math.max(this.head, m.head);
-          this.post({ kind: 'head', head: this.head });
-          this.advanced();
+          this.at.seen(m.head);
+          this.post({ kind: 'head', head: this.at.head });
+          this.at.advance(m.cursor);
           resolve();
         } else if (m.kind === 'batch') {
-          this.cursor = m.cursor;
+          this.at.advance(m.cursor);
           this.hooks.processed(m.events, m.cursor);
-          this.advanced();
         } else if (m.kind === 'failed') {
           this.hooks.failed(new Error(m.error));
         } else {
@@ -81,22 +78,19 @@ export class ProcessingThread implements Processing {
   }
 
   notify(head: number): void {
-    if (head <= this.head) return;
-    this.head = head;
-    this.post({ kind: 'head', head });
+    if (this.at.seen(head)) this.post({ kind: 'head', head });
   }
 
   get lag(): number {
-    return Math.max(0, this.head - this.cursor);
+    return this.at.lag;
   }
 
   get position(): { cursor: number; head: number } {
-    return { cursor: this.cursor, head: this.head };
+    return this.at.position;
   }
 
   processed(seq: number): Promise<void> {
-    if (this.cursor >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    return this.at.reached(seq);
   }
 
   whenIdle(): Promise<void> {
@@ -124,9 +118,5 @@ export class ProcessingThread implements Processing {
 
   private post(m: ToProcessing): void {
     this.worker?.postMessage(m);
-  }
-
-  private advanced(): void {
-    this.waiters = this.waiters.filter((w) => (w.seq <= this.cursor ? (w.resolve(), false) : true));
   }
 }

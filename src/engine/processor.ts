@@ -10,6 +10,7 @@ import type { AudienceJobs } from './audience-jobs.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import { engagementWork } from './engagement-work.js';
 import { newId } from './ids.js';
+import { LogPosition } from './log-position.js';
 import type { Processing } from './processing.js';
 import type { Retention } from './retention.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
@@ -40,14 +41,12 @@ export interface ProcessorOptions {
  * applied twice or skipped; between batches it fires due timers (audiences, journeys) and backfills.
  */
 export class Processor implements Processing {
-  private cursor = 0;
-  private head = 0;
+  private readonly at = new LogPosition();
   private running = false;
   private again = false;
   private stopped = false;
   private idle: NodeJS.Timeout | undefined;
   private cancelDue: (() => void) | undefined;
-  private waiters: { seq: number; resolve: () => void }[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -60,27 +59,26 @@ export class Processor implements Processing {
   ) {}
 
   async start(): Promise<void> {
-    this.cursor = await this.state.cursor();
-    this.head = await this.log.head();
+    this.at.cursor = await this.state.cursor();
+    this.at.head = await this.log.head();
     this.kick();
   }
 
   notify(head: number): void {
-    if (head > this.head) this.head = head;
+    this.at.seen(head);
     this.kick();
   }
 
   get lag(): number {
-    return Math.max(0, this.head - this.cursor);
+    return this.at.lag;
   }
 
   get position(): { cursor: number; head: number } {
-    return { cursor: this.cursor, head: this.head };
+    return this.at.position;
   }
 
   processed(seq: number): Promise<void> {
-    if (this.cursor >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    return this.at.reached(seq);
   }
 
   whenIdle(): Promise<void> {
@@ -128,7 +126,7 @@ export class Processor implements Processing {
   }
 
   private async recheck(): Promise<void> {
-    this.head = Math.max(this.head, await this.log.head());
+    this.at.seen(await this.log.head());
     this.kick();
   }
 
@@ -137,13 +135,13 @@ export class Processor implements Processing {
       this.again = false;
       let worked = false;
       try {
-        if (this.cursor < this.head) worked = (await this.step()) || worked;
+        if (this.at.lag > 0) worked = (await this.step()) || worked;
         worked = (await this.jobs.runDue()) || worked;
-        if (this.cursor >= this.head) worked = (await this.jobs.backfillChunk()) || worked;
-        if (this.cursor >= this.head) await this.opts.retention?.runDue(this.clock.now());
+        if (this.at.lag === 0) worked = (await this.jobs.backfillChunk()) || worked;
+        if (this.at.lag === 0) await this.opts.retention?.runDue(this.clock.now());
       } catch (e) {
         this.opts.onError?.(e);
-        this.cursor = await this.state.cursor();
+        this.at.cursor = await this.state.cursor();
         await new Promise((r) => setTimeout(r, 200));
         worked = true;
       }
@@ -154,17 +152,17 @@ export class Processor implements Processing {
 
   private async step(): Promise<boolean> {
     const { batchSize } = this.opts;
-    const events = await this.log.readAfter(this.cursor, this.lag > batchSize * CATCH_UP ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
+    const events = await this.log.readAfter(this.at.cursor, this.lag > batchSize * CATCH_UP ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
     const last = events.at(-1);
     if (!last) {
-      this.head = this.cursor;
+      this.at.head = this.at.cursor;
       return false;
     }
     await this.definitions.prepare();
     await prepareJourneyWork(this.opts.journeys);
     const now = this.clock.now();
     const bySeq = new Map<number, HubEvent>(events.map((e) => [e.seq, e.event]));
-    await this.state.process(this.cursor, last.seq, batchNeeds(events, this.opts.rules), {
+    await this.state.process(this.at.cursor, last.seq, batchNeeds(events, this.opts.rules), {
       identity: (snapshot) => resolveBatch(snapshot, events, { ...this.opts, now, newProfileId: () => newId('prof', now) }),
       audience: (identity, stored) => {
         const o = audienceStep({ identity, events: bySeq, stored, ...this.definitions.input(now) });
@@ -175,9 +173,8 @@ export class Processor implements Processing {
       journeys: journeyWork(this.opts.journeys, now, bySeq),
       engagement: engagementWork(bySeq),
     });
-    this.cursor = last.seq;
-    this.opts.onBatch?.(events.length, this.cursor);
-    this.waiters = this.waiters.filter((w) => (w.seq <= this.cursor ? (w.resolve(), false) : true));
+    this.at.advance(last.seq);
+    this.opts.onBatch?.(events.length, last.seq);
     return true;
   }
 }
