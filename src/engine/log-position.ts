@@ -31,3 +31,22 @@ export class LogPosition {
     this.waiters = this.waiters.filter((w) => (w.seq <= cursor ? (w.resolve(), false) : true));
   }
 }
+
+/** What processing answers of its position, wherever it runs (the processor and its thread keep it in `at`). */
+export abstract class FollowsLog {
+  protected readonly at = new LogPosition();
+
+  /** Events appended and not yet processed. */
+  get lag(): number {
+    return this.at.lag;
+  }
+
+  get position(): { cursor: number; head: number } {
+    return this.at.position;
+  }
+
+  /** Resolves once every event up to `seq` is processed. */
+  processed(seq: number): Promise<void> {
+    return this.at.reached(seq);
+  }
+}

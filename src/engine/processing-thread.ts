@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
-import { LogPosition } from './log-position.js';
+import { FollowsLog } from './log-position.js';
 import type { Processing, ProcessingHooks } from './processing.js';
 
 /** From the hub's thread to the processing thread. */
@@ -32,9 +32,8 @@ const RESTART_MS = 1000;
  * so the two use two cores. The cursor stays in `state.db`, committed with what it produced; this side
  * only mirrors it, from what the thread reports after each batch.
  */
-export class ProcessingThread implements Processing {
+export class ProcessingThread extends FollowsLog implements Processing {
   private worker: Worker | undefined;
-  private readonly at = new LogPosition();
   private stopping = false;
   private readonly idleWaiters = new Map<number, () => void>();
   private nextIdle = 0;
@@ -43,7 +42,9 @@ export class ProcessingThread implements Processing {
   constructor(
     private readonly config: Config,
     private readonly hooks: ProcessingHooks,
-  ) {}
+  ) {
+    super();
+  }
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -79,18 +80,6 @@ export class ProcessingThread implements Processing {
 
   notify(head: number): void {
     if (this.at.seen(head)) this.post({ kind: 'head', head });
-  }
-
-  get lag(): number {
-    return this.at.lag;
-  }
-
-  get position(): { cursor: number; head: number } {
-    return this.at.position;
-  }
-
-  processed(seq: number): Promise<void> {
-    return this.at.reached(seq);
   }
 
   whenIdle(): Promise<void> {

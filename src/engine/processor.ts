@@ -10,7 +10,7 @@ import type { AudienceJobs } from './audience-jobs.js';
 import type { AudienceDefinitionsCache } from './audiences.js';
 import { engagementWork } from './engagement-work.js';
 import { newId } from './ids.js';
-import { LogPosition } from './log-position.js';
+import { FollowsLog } from './log-position.js';
 import type { Processing } from './processing.js';
 import type { Retention } from './retention.js';
 import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './journey-work.js';
@@ -40,8 +40,7 @@ export interface ProcessorOptions {
  * (identity, profiles, audiences, journeys) with its cursor in one transaction, so after a crash nothing is
  * applied twice or skipped; between batches it fires due timers (audiences, journeys) and backfills.
  */
-export class Processor implements Processing {
-  private readonly at = new LogPosition();
+export class Processor extends FollowsLog implements Processing {
   private running = false;
   private again = false;
   private stopped = false;
@@ -56,7 +55,9 @@ export class Processor implements Processing {
     private readonly definitions: AudienceDefinitionsCache,
     private readonly jobs: AudienceJobs,
     private readonly opts: ProcessorOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   async start(): Promise<void> {
     this.at.cursor = await this.state.cursor();
@@ -67,18 +68,6 @@ export class Processor implements Processing {
   notify(head: number): void {
     this.at.seen(head);
     this.kick();
-  }
-
-  get lag(): number {
-    return this.at.lag;
-  }
-
-  get position(): { cursor: number; head: number } {
-    return this.at.position;
-  }
-
-  processed(seq: number): Promise<void> {
-    return this.at.reached(seq);
   }
 
   whenIdle(): Promise<void> {
