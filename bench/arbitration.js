@@ -79,7 +79,6 @@ export async function runArbitration({ profiles = 20_000 } = {}) {
   const h = await openHub('arbitration', clock);
   try {
     await h.hub.store.policies.deploy(WORKSPACE, POLICY, T0);
-    h.hub.processor.changed();
     for (let i = 0; i < JOURNEYS; i++) await deploy(h.hub, journey(i));
     const burst = { base: await ingest(base.hub, entry), with: await ingest(h.hub, entry) };
     const entered = counts(h.dir);

@@ -109,7 +109,6 @@ async function setUp(profiles) {
   const loaded = await ingest(hub, profiles);
   await catalogue(hub, segment.value.id);
   await hub.store.policies.deploy(WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'inapp-daily', limit: 20, window: { amount: 1, unit: 'days' }, channel: 'inApp' }] }), hub.clock.now());
-  hub.processor.changed();
   const app = buildApp(hub);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { hub, app, port: app.server.address().port, loaded, close: async () => (await app.close(), await hub.close(), data.remove()) };

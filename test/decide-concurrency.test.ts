@@ -57,7 +57,6 @@ describe('decision API under concurrency', () => {
   it('50 concurrent decisions for one profile answer at most the policy cap (3 in-app a day), and the ledger holds exactly 3', async () => {
     const { t, base } = await setUp();
     await t.hub.store.policies.deploy(DEFAULT_WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'inapp-daily', limit: 3, window: DAY, channel: 'inApp' }] }), T0);
-    t.hub.processor.changed();
 
     const answers = await decideAll(base, 50, { userId: 'ada', placement: 'home', limit: 2 });
     const answered = answers.flatMap((a) => a.items.map((i) => i.id));
@@ -88,7 +87,6 @@ describe('decision API under concurrency', () => {
     const { t, base } = await setUp(thread);
     try {
       await t.hub.store.policies.deploy(DEFAULT_WORKSPACE, ContactPolicy.parse({ optIn: [], caps: [{ id: 'marketing-daily', limit: 3, window: DAY }] }), T0);
-      t.hub.processor.changed();
       const journey = {
         id: 'nudge', name: 'Nudge', owner: 'ada@example.com', team: 'CRM', entry: { event: 'Browsed' }, reentry: { mode: 'always' }, start: 'send',
         steps: { send: { kind: 'action', channel: 'email', template: 'nudge', next: 'end' }, end: { kind: 'exit' } },
