@@ -24,6 +24,8 @@ export interface ConditionFacts {
   readonly consent?: Readonly<Record<string, unknown>>;
   /** The profile's events, oldest first. */
   readonly events?: readonly FactEvent[];
+  /** The same events by name, each list oldest first: what event conditions read when given (audiences keep events so). */
+  readonly eventsByName?: ReadonlyMap<string, readonly FactEvent[]>;
   readonly segments?: ReadonlySet<string>;
   /** IANA time zone of the profile (default UTC). */
   readonly timezone?: string;
@@ -41,16 +43,20 @@ export function evaluate(c: Condition, facts: ConditionFacts, now: number): Eval
 type Of<K extends Condition['kind']> = Extract<Condition, { kind: K }>;
 type Evaluators = { [K in Condition['kind']]: (c: Of<K>, f: ConditionFacts, now: number) => Evaluation };
 
-const earliest = (...xs: (number | undefined)[]): number | undefined => {
-  const defined = xs.filter((x): x is number => x !== undefined);
-  return defined.length === 0 ? undefined : Math.min(...defined);
-};
+/** The sooner of two instants, either of which may be missing. */
+const earliest = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined || a <= b ? a : b);
 const result = (value: boolean, changesAt?: number): Evaluation => (changesAt === undefined ? { value } : { value, changesAt });
 
 function combine(c: Of<'and' | 'or'>, f: ConditionFacts, now: number): Evaluation {
-  const parts = c.of.map((x) => evaluate(x, f, now));
-  const value = c.kind === 'and' ? parts.every((p) => p.value) : parts.some((p) => p.value);
-  return result(value, earliest(...parts.map((p) => p.changesAt)));
+  const and = c.kind === 'and';
+  let value = and;
+  let changesAt: number | undefined;
+  for (const x of c.of) {
+    const p = evaluate(x, f, now);
+    value = and ? value && p.value : value || p.value;
+    changesAt = earliest(changesAt, p.changesAt);
+  }
+  return result(value, changesAt);
 }
 
 const EVALUATORS: Evaluators = {
@@ -65,13 +71,13 @@ const EVALUATORS: Evaluators = {
     if (source === 'group') {
       const parts = (f.groupTraits ?? []).map((g) => compare(valueAt(g, c.name), c, now));
       if (parts.length === 0) return compare(undefined, c, now);
-      return result(parts.some((p) => p.value), earliest(...parts.map((p) => p.changesAt)));
+      return result(parts.some((p) => p.value), parts.reduce<number | undefined>((t, p) => earliest(t, p.changesAt), undefined));
     }
     const bag = source === 'profile' ? f.traits : source === 'computed' ? f.computed : source === 'score' ? f.scores : f.consent;
     return compare(valueAt(bag ?? {}, c.name), c, now);
   },
-  event: (c, f, now) => countEvents(c, f.events ?? [], now),
-  sequence: (c, f, now) => sequence(c, f.events ?? [], now),
+  event: (c, f, now) => countEvents(c, named(f, c.event), now),
+  sequence: (c, f, now) => sequence(c, named(f, c.first.event), named(f, c.thenNot.event), now),
   inSegment: (c, f) => result(f.segments?.has(c.segment) ?? false),
   localTime: (c, f, now) => localTime(c, f.timezone ?? 'UTC', now),
   context: (c, f, now) => {
@@ -82,6 +88,10 @@ const EVALUATORS: Evaluators = {
     return valid && entry.validUntil !== undefined ? result(r.value, earliest(r.changesAt, entry.validUntil + 1)) : r;
   },
 };
+
+const NO_EVENTS: readonly FactEvent[] = [];
+/** The profile's events that may be named `name`, oldest first (a list of all of them when they are not grouped by name). */
+const named = (f: ConditionFacts, name: string): readonly FactEvent[] => (f.eventsByName ? (f.eventsByName.get(name) ?? NO_EVENTS) : (f.events ?? NO_EVENTS));
 
 /** A dotted path into a record (`address.city`). */
 export function valueAt(bag: Readonly<Record<string, unknown>>, path: string): unknown {
@@ -94,44 +104,58 @@ export function valueAt(bag: Readonly<Record<string, unknown>>, path: string): u
   return cur;
 }
 
-const passes = (e: Pick<FactEvent, 'properties'>, where: readonly PropertyFilter[] | undefined, now: number): boolean =>
-  (where ?? []).every((w) => compare(valueAt(e.properties, w.property), w, now).value);
+function passes(e: Pick<FactEvent, 'properties'>, where: readonly PropertyFilter[] | undefined, now: number): boolean {
+  if (where === undefined) return true;
+  for (const w of where) if (!compare(valueAt(e.properties, w.property), w, now).value) return false;
+  return true;
+}
 
 /** True when an event has the match's name and passes every property filter (event conditions, journey entries and waits). */
 export const eventMatches = (m: EventMatch, e: Pick<FactEvent, 'event' | 'properties'>, now: number): boolean => e.event === m.event && passes(e, m.where, now);
-const matching = (events: readonly FactEvent[], m: EventMatch, now: number): FactEvent[] => events.filter((e) => eventMatches(m, e, now));
 
 function countEvents(c: Of<'event'>, events: readonly FactEvent[], now: number): Evaluation {
-  const all = matching(events, c, now);
   const w = c.within;
-  const [lo, hi] = !w ? [-Infinity, Infinity] : 'last' in w ? [now - durationMs(w.last), now] : [Date.parse(w.between[0]), Date.parse(w.between[1])];
-  const inWindow = all.filter((e) => e.ts >= lo && e.ts <= hi && e.ts <= now);
-  const n = inWindow.length;
+  const rolling = w !== undefined && 'last' in w;
+  const span = rolling ? durationMs(w.last) : 0;
+  const [lo, hi] = !w ? [-Infinity, Infinity] : rolling ? [now - span, now] : [Date.parse(w.between[0]), Date.parse(w.between[1])];
+  let n = 0;
+  let oldest = Infinity;
+  let enters: number | undefined;
+  for (const e of events) {
+    if (!eventMatches(c, e, now)) continue;
+    if (e.ts >= lo && e.ts <= hi && e.ts <= now) {
+      n++;
+      if (e.ts < oldest) oldest = e.ts;
+    }
+    // A future-dated event counts from its own instant; a `last` window moves with now, so it is then inside.
+    if (e.ts > now && (rolling || e.ts <= hi)) enters = earliest(enters, e.ts);
+  }
   const { op, value } = c.count ?? { op: 'atLeast', value: 1 };
   const ok = op === 'atLeast' ? n >= value : op === 'atMost' ? n <= value : n === value;
-  const leaves = w && 'last' in w && inWindow.length > 0 ? Math.min(...inWindow.map((e) => e.ts)) + durationMs(w.last) + 1 : undefined;
-  // A future-dated event counts from its own instant; a `last` window moves with now, so it is then inside.
-  const rolling = w !== undefined && 'last' in w;
-  const enters = earliest(...all.filter((e) => e.ts > now && (rolling || e.ts <= hi)).map((e) => e.ts));
+  const leaves = rolling && n > 0 ? oldest + span + 1 : undefined;
   return result(ok, earliest(leaves, enters));
 }
 
-/** "Did `first` and then did not do `thenNot` within D" for the latest `first`. */
-function sequence(c: Of<'sequence'>, events: readonly FactEvent[], now: number): Evaluation {
-  const all = matching(events, c.first, now);
-  const firsts = all.filter((e) => e.ts <= now);
+/** "Did `first` and then did not do `thenNot` within D" for the latest `first`; `firsts` and `thens`: the events that may match each. */
+function sequence(c: Of<'sequence'>, firsts: readonly FactEvent[], thens: readonly FactEvent[], now: number): Evaluation {
+  let a: FactEvent | undefined;
   // A future-dated `first` becomes the latest one at its own instant.
-  const next = earliest(...all.filter((e) => e.ts > now).map((e) => e.ts));
-  const a = firsts.at(-1);
+  let next: number | undefined;
+  for (const e of firsts) {
+    if (!eventMatches(c.first, e, now)) continue;
+    if (e.ts <= now) a = e;
+    else next = earliest(next, e.ts);
+  }
   if (!a) return result(false, next);
-  const end = a.ts + durationMs(c.within);
-  const followed = matching(events, c.thenNot, now).some(
-    (b) => b.ts > a.ts && b.ts <= end && b.ts <= now && (c.sameProperties ?? []).every((p) => valueAt(b.properties, p) === valueAt(a.properties, p)),
+  const first = a;
+  const end = first.ts + durationMs(c.within);
+  const followed = thens.some(
+    (b) =>
+      b.ts > first.ts && b.ts <= end && b.ts <= now && eventMatches(c.thenNot, b, now) && (c.sameProperties ?? []).every((p) => valueAt(b.properties, p) === valueAt(first.properties, p)),
   );
   if (followed) return result(false, next);
   return now >= end ? result(true, next) : result(false, earliest(end, next));
 }
-
 
 /**
  * `localTime` depends only on the condition, the zone and `now`, and takes dozens of time-zone

@@ -112,7 +112,7 @@ export function advance(state: AudienceState, defs: AudienceDefinitions, profile
   const facts: ConditionFacts & { segments: Set<string> } = {
     ...profile,
     computed: computedValues,
-    events: Object.values(events).flat().sort(byTime),
+    eventsByName: new Map(Object.entries(events)),
     segments: new Set(),
   };
   // A Map: each profile's members object has its own shape, so keyed lookups on it are slow.

@@ -4,7 +4,7 @@ import type { HubEvent } from '../events/event.js';
 import type { BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
 import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
-import { advance, byTime, EMPTY_AUDIENCE, sameAudience, type AudienceDefinitions, type AudienceState, type MembershipChange, type Replay, type StoredEvent } from './audience.js';
+import { advance, byTime, EMPTY_AUDIENCE, sameAudience, type AudienceDefinitions, type AudienceState, type MembershipChange, type ProfileFacts, type Replay, type StoredEvent } from './audience.js';
 import { dependenciesOf } from './dependencies.js';
 
 /** A profile's stored audience: its state and memberships (segment → since), and its timer. */
@@ -73,9 +73,9 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
     const defs = input.definitions(p.workspaceId);
     if (defs.segments.length === 0 && defs.computed.length === 0 && !input.stored.has(p.id)) continue;
     const merged = (mergesInto.get(p.id) ?? []).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
-    const step = advance(merged, defs, { ...facts(p.traits.values), context: input.context(p.workspaceId) }, now, newEvents.get(p.id) ?? []);
+    const step = advance(merged, defs, profileFacts(p, input.context(p.workspaceId)), now, newEvents.get(p.id) ?? []);
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
-    for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
+    for (const c of step.changes) changes.push(profileChange(c, p));
   }
   return {
     audiences,
@@ -95,6 +95,20 @@ export function facts(traits: Readonly<Record<string, unknown>>): { traits: Read
   const tz = traits.timezone;
   return typeof tz === 'string' && tz.length < 64 && isTimeZone(tz) ? { traits, timezone: tz } : { traits };
 }
+
+/** The profile as audience conditions read it (built field by field: this runs for every profile of every batch). */
+function profileFacts(p: ProfileState, context: ReadonlyMap<string, ContextValue>): ProfileFacts {
+  const f = facts(p.traits.values);
+  return f.timezone === undefined ? { traits: f.traits, context } : { traits: f.traits, timezone: f.timezone, context };
+}
+
+const profileChange = (c: MembershipChange, p: ProfileState): AudienceOutcome['changes'][number] => ({
+  segmentId: c.segmentId,
+  kind: c.kind,
+  at: c.at,
+  profileId: p.id,
+  workspaceId: p.workspaceId,
+});
 
 function mergeAudience(a: AudienceState, b: AudienceState | undefined, defs: AudienceDefinitions): AudienceState {
   if (!b) return a;
@@ -138,12 +152,12 @@ export function rebuildStep(
   const changes: AudienceOutcome['changes'][number][] = [];
   for (const p of profiles) {
     const record = stored.get(p.id);
-    const step = advance(record?.state ?? EMPTY_AUDIENCE, input.definitions(p.workspaceId), { ...facts(p.traits.values), context: input.context(p.workspaceId) }, input.now, history.get(p.id) ?? [], replay);
+    const step = advance(record?.state ?? EMPTY_AUDIENCE, input.definitions(p.workspaceId), profileFacts(p, input.context(p.workspaceId)), input.now, history.get(p.id) ?? [], replay);
     const nextDue = replay.segments ? soonest(step.nextDue, record?.nextDue) : step.nextDue;
     // Most profiles of a new segment's backfill are not in it and their stored audience stays as it was.
     if (record && nextDue === record.nextDue && sameAudience(record.state, step.state)) continue;
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(nextDue !== undefined ? { nextDue } : {}) });
-    for (const c of step.changes) changes.push({ ...c, profileId: p.id, workspaceId: p.workspaceId });
+    for (const c of step.changes) changes.push(profileChange(c, p));
   }
   return { audiences, changes, hubEvents: changes.map((c) => segmentEvent(c, input.segmentNames(c.workspaceId, c.segmentId))), removed: [] };
 }
@@ -202,7 +216,7 @@ export function conditionFacts(
   return {
     ...facts(profile.traits.values),
     computed,
-    events: Object.values(a.events).flat().sort(byTime),
+    eventsByName: new Map(Object.entries(a.events)),
     segments: new Set(Object.keys(a.members)),
     context,
   };
