@@ -10,7 +10,7 @@ export const Profile = z.object({
   groups: z.array(z.object({ groupId: z.string(), traits: z.record(z.string(), z.unknown()) })),
   mergedFrom: z.array(z.string()).describe('ids of the profiles merged into this one'),
   createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime().describe('when identifiers, traits, groups or merges last changed (not every event: see the timeline)'),
 });
 
 export const TimelineItem = z.object({

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HubEvent, LoggedEvent } from '../events/event.js';
 import { DEFAULT_IDENTITY_RULES } from './identifier.js';
+import type { ProfileState } from '../profiles/profile.js';
 import { resolveBatch } from './resolve.js';
+import { wsKey } from './snapshot.js';
 
 const ws = 'ws_test';
 let seq = 0;
@@ -48,6 +50,18 @@ describe('resolveBatch', () => {
     const e2 = { ...earlier, event: { ...earlier.event, timestamp: new Date(0).toISOString() } };
     const out = resolveBatch(empty, [later, e2], opts);
     expect(out.profiles[0]?.traits.values.plan).toBe('pro');
+  });
+
+  it('moves updatedAt when identifiers, traits or groups change, not for an event that changes none of them', () => {
+    const first = resolveBatch(empty, [ev({ type: 'identify', userId: 'v', traits: { plan: 'free' } })], { ...opts, now: 10 });
+    const [p] = first.profiles as [ProfileState];
+    const known = { profileOf: new Map([[wsKey(ws, { type: 'userId', value: 'v' }), p.id]]), profiles: new Map([[p.id, p]]), groups: new Map() };
+    const at = (now: number, e: LoggedEvent): ProfileState => resolveBatch(known, [e], { ...opts, now }).profiles[0] as ProfileState;
+    const tracked = at(20, ev({ type: 'track', userId: 'v', event: 'Viewed' }));
+    expect(tracked).toBe(p);
+    expect(at(20, ev({ type: 'identify', userId: 'v', traits: { plan: 'pro' } })).updatedAt).toBe(20);
+    expect(at(20, ev({ type: 'track', userId: 'v', anonymousId: 'device-2', event: 'Viewed' })).updatedAt).toBe(20);
+    expect(at(20, ev({ type: 'group', userId: 'v', groupId: 'acme' })).updatedAt).toBe(20);
   });
 });
 

@@ -76,7 +76,9 @@ class Working {
       if (!groups.includes(event.groupId)) groups = [...groups, event.groupId].sort();
       this.writeGroup(workspaceId, event.groupId, event.traits ?? {}, stamp);
     }
-    this.put({ ...p, traits, groups, updatedAt: Math.max(p.updatedAt, this.opts.now) });
+    // `updatedAt` is when the profile itself (identifiers, traits, groups) last changed: an event that
+    // changes none of them is on the timeline only, and leaves the stored profile as it was.
+    this.put(traits === p.traits && groups === p.groups ? p : { ...p, traits, groups, updatedAt: Math.max(p.updatedAt, this.opts.now) });
   }
 
   /** Finds (or creates) the profile of an event, linking and merging as the rules allow. */
@@ -138,7 +140,7 @@ class Working {
     this.profileOf.set(key, profileId);
     this.links.set(key, { workspaceId, identifier, profileId });
     const p = this.get(profileId);
-    this.put({ ...p, identifiers: [...p.identifiers, identifier] });
+    this.put({ ...p, identifiers: [...p.identifiers, identifier], updatedAt: Math.max(p.updatedAt, this.opts.now) });
   }
 
   /** Merges two profiles; the older one (then the smaller id) survives. Returns the survivor. */

@@ -42,7 +42,7 @@ export interface TimelineEntry {
 
 /** Everything one batch changes; the engine commits it with the log cursor in one transaction. */
 export interface BatchOutcome {
-  /** Final state of every profile created or changed, merged-away ones included. */
+  /** Final state of every profile the batch's events belong to (created, changed or not), merged-away ones included. */
   readonly profiles: readonly ProfileState[];
   readonly links: readonly { readonly workspaceId: string; readonly identifier: Identifier; readonly profileId: string }[];
   readonly merges: readonly MergeRecord[];
