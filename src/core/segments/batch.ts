@@ -55,15 +55,21 @@ export interface AudienceInput {
  */
 export function audienceStep(input: AudienceInput): AudienceOutcome {
   const { identity, now } = input;
-  const newEvents = new Map<string, StoredEvent[]>();
+  const seqs = new Map<string, number[]>();
   for (const t of identity.timeline) {
-    const e = input.events.get(t.seq);
-    const fact = e && factEvent(e);
-    if (!fact) continue;
-    const list = newEvents.get(t.profileId);
-    if (list) list.push(fact);
-    else newEvents.set(t.profileId, [fact]);
+    const list = seqs.get(t.profileId);
+    if (list) list.push(t.seq);
+    else seqs.set(t.profileId, [t.seq]);
   }
+  const newEvents = (profileId: string): StoredEvent[] => {
+    const out: StoredEvent[] = [];
+    for (const seq of seqs.get(profileId) ?? []) {
+      const e = input.events.get(seq);
+      const fact = e && factEvent(e);
+      if (fact) out.push(fact);
+    }
+    return out;
+  };
   const mergesInto = new Map<string, (typeof identity.merges)[number][]>();
   for (const m of identity.merges) mergesInto.set(m.winnerId, [...(mergesInto.get(m.winnerId) ?? []), m]);
   const live = identity.profiles.filter((p) => p.mergedInto === undefined);
@@ -73,7 +79,7 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
     const defs = input.definitions(p.workspaceId);
     if (defs.segments.length === 0 && defs.computed.length === 0 && !input.stored.has(p.id)) continue;
     const merged = (mergesInto.get(p.id) ?? []).reduce((s, m) => mergeAudience(s, input.stored.get(m.loserId)?.state, defs), input.stored.get(p.id)?.state ?? EMPTY_AUDIENCE);
-    const step = advance(merged, defs, profileFacts(p, input.context(p.workspaceId)), now, newEvents.get(p.id) ?? []);
+    const step = advance(merged, defs, profileFacts(p, input.context(p.workspaceId)), now, newEvents(p.id));
     audiences.push({ profileId: p.id, workspaceId: p.workspaceId, state: step.state, ...(step.nextDue !== undefined ? { nextDue: step.nextDue } : {}) });
     for (const c of step.changes) changes.push(profileChange(c, p));
   }
