@@ -1,5 +1,6 @@
 import { wsKey } from '../../core/identity/snapshot.js';
 import type { ProfileState } from '../../core/profiles/profile.js';
+import type { AudienceState } from '../../core/segments/audience.js';
 import type { ProfileRow } from './rows.js';
 
 /** A profile as last committed: its state and the row it is stored as. */
@@ -45,25 +46,40 @@ class Recent<K, V> {
   }
 }
 
+/** A profile's audience state as last read or committed; `null`: it has none stored. */
+type Audience = AudienceState | null;
+
+interface Staged {
+  readonly written: CachedProfile[];
+  readonly linked: ProfileState[];
+  readonly gone: string[];
+  readonly audiences: Map<string, Audience>;
+}
+
+const nothingStaged = (): Staged => ({ written: [], linked: [], gone: [], audiences: new Map() });
+
 /**
- * Profiles and identifier owners as this connection last read or committed them, so that the next
- * batches find most of their profiles without reading and parsing them again. The processing worker is
- * the one writer of profiles: what it writes is staged during a transaction and kept only once that
- * transaction commits. Every transaction that writes profiles counts itself (`profile_writes` in
+ * Profiles, their audience states and identifier owners as this connection last read or committed them,
+ * so that the next batches find most of their profiles without reading and parsing them again (states
+ * are immutable values: the cache and its readers share them). The processing worker is the one writer
+ * of profiles and audience states: what it writes is staged during a transaction and kept only once that
+ * transaction commits. Every transaction that writes either counts itself (`profile_writes` in
  * `state.db`): when the count is not the one this cache last committed at, another connection wrote
- * profiles (e.g. a CLI processing the same data directory), and the cache is emptied before it is used.
- * Other writes to `state.db` (decisions, outbox, definitions) leave it as it is.
+ * them (e.g. a CLI processing the same data directory), and the cache is emptied before it is used.
+ * Other writes to `state.db` (decisions, outbox, definitions, audience timers) leave it as it is.
  */
 export class ProfileCache {
   private readonly profiles: Recent<string, CachedProfile>;
   /** `wsKey(workspace, identifier)` → id of the live profile holding it. */
   private readonly owners: Recent<string, string>;
-  private staged: { written: CachedProfile[]; linked: ProfileState[]; gone: string[] } = { written: [], linked: [], gone: [] };
+  private readonly audiences: Recent<string, Audience>;
+  private staged = nothingStaged();
   private version: number | undefined;
 
   constructor(capacity: number) {
     this.profiles = new Recent(capacity);
     this.owners = new Recent(capacity * 3);
+    this.audiences = new Recent(capacity);
   }
 
   /** At the start of a write transaction, with the stored count of profile writes. */
@@ -71,9 +87,10 @@ export class ProfileCache {
     if (profileWrites !== this.version) {
       this.profiles.clear();
       this.owners.clear();
+      this.audiences.clear();
       this.version = profileWrites;
     }
-    this.staged = { written: [], linked: [], gone: [] };
+    this.staged = nothingStaged();
   }
 
   profile(id: string): CachedProfile | undefined {
@@ -82,6 +99,21 @@ export class ProfileCache {
 
   owner(key: string): string | undefined {
     return this.owners.get(key);
+  }
+
+  /** The profile's audience state; `null`: none is stored; `undefined`: not known here. */
+  audience(id: string): Audience | undefined {
+    return this.audiences.get(id);
+  }
+
+  /** An audience state a transaction read before writing it: committed, kept at once. */
+  readAudience(id: string, state: Audience): void {
+    this.audiences.set(id, state);
+  }
+
+  /** An audience state a transaction wrote (`null`: removed); kept once it commits. */
+  wroteAudience(id: string, state: Audience): void {
+    this.staged.audiences.set(id, state);
   }
 
   /** What a transaction read before writing anything: committed state, kept at once. */
@@ -100,9 +132,9 @@ export class ProfileCache {
     if (linked) this.staged.linked.push(p.state);
   }
 
-  /** Whether the transaction wrote profiles. */
+  /** Whether the transaction wrote profiles or audiences. */
   get wroteAny(): boolean {
-    return this.staged.written.length > 0 || this.staged.gone.length > 0;
+    return this.staged.written.length > 0 || this.staged.gone.length > 0 || this.staged.audiences.size > 0;
   }
 
   /** After the transaction committed, leaving the count of profile writes at `profileWrites`. The survivor of a merge holds the merged-away profile's identifiers. */
@@ -111,11 +143,12 @@ export class ProfileCache {
     for (const id of this.staged.gone) this.profiles.delete(id);
     for (const p of this.staged.written) this.profiles.set(p.state.id, p);
     for (const p of this.staged.linked) for (const i of p.identifiers) this.owners.set(wsKey(p.workspaceId, i), p.id);
-    this.staged = { written: [], linked: [], gone: [] };
+    for (const [id, state] of this.staged.audiences) this.audiences.set(id, state);
+    this.staged = nothingStaged();
   }
 
   /** After the transaction rolled back: what it wrote was not stored. */
   rolledBack(): void {
-    this.staged = { written: [], linked: [], gone: [] };
+    this.staged = nothingStaged();
   }
 }

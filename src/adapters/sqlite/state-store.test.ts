@@ -11,6 +11,8 @@ import { migrate, openDatabase } from './database.js';
 import { SqliteEventLog } from './event-log.js';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import type { IdentitySnapshot } from '../../core/identity/snapshot.js';
+import type { AudienceDefinitions } from '../../core/segments/audience.js';
+import { audienceStep, timerStep } from '../../core/segments/batch.js';
 import type { Identifier } from '../../core/identity/identifier.js';
 import { profileFromRow, profileToRow, type ProfileRow } from './rows.js';
 import { SqliteStateStore } from './state-store.js';
@@ -150,6 +152,58 @@ describe('SqliteStateStore profile cache', () => {
     // Most profiles were known before their batch (the comparison covered them), and profiles merged.
     expect(checked).toBeGreaterThan(500);
     expect(db.prepare('SELECT count(*) FROM merges').pluck().get()).toBeGreaterThan(3);
+    other.close();
+    db.close();
+  });
+});
+
+describe('SqliteStateStore audience cache', () => {
+  it('gives every batch the audiences the database holds, also after another connection changed them', async () => {
+    const db = open('state.db', STATE_MIGRATIONS);
+    const store = new SqliteStateStore(db);
+    const other = openDatabase(db.name, 'normal');
+    const stateOf = db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck();
+    const definitions: AudienceDefinitions = {
+      segments: [{ id: 'seg_viewers', condition: { kind: 'event', event: 'Viewed', count: { op: 'atLeast', value: 2 } } }],
+      computed: [{ name: 'views', event: 'Viewed', aggregate: 'count' }],
+    };
+    const all = mergingEvents(1200);
+    let n = 0;
+    let checked = 0;
+    for (let i = 0; i < all.length; i += 50) {
+      const batch = all.slice(i, i + 50);
+      const now = 1_700_000_000_000 + i * 1000;
+      if (i === 50 * 12) {
+        // Another process over the same files rewrites the stored audiences (and counts its transaction).
+        other.transaction(() => {
+          other.prepare(`UPDATE audiences SET state = '{"events":{},"computed":{},"members":{"elsewhere":1}}'`).run();
+          other.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'profile_writes'").run();
+        })();
+      }
+      await store.process(i, i + batch.length, batchNeeds(batch, DEFAULT_IDENTITY_RULES), {
+        identity: (snapshot) => resolveBatch(snapshot, batch, { rules: DEFAULT_IDENTITY_RULES, traitStrategies: {}, now, newProfileId: () => `p${String(++n).padStart(4, '0')}` }),
+        audience: (identity, stored) => {
+          for (const p of identity.profiles) {
+            const row = stateOf.get(p.id) as string | undefined;
+            const given = stored.get(p.id)?.state;
+            expect(given && JSON.parse(JSON.stringify(given))).toEqual(row && JSON.parse(row));
+            if (row) checked++;
+          }
+          return audienceStep({ identity, events: new Map(batch.map((e) => [e.seq, e.event])), stored, definitions: () => definitions, segmentNames: (_, id) => id, context: () => new Map(), now });
+        },
+      });
+    }
+    // Hundreds of profiles had an audience before their batch (the comparison covered them), and profiles merged.
+    expect(checked).toBeGreaterThan(250);
+    expect(db.prepare('SELECT count(*) FROM merges').pluck().get()).toBeGreaterThan(3);
+    expect(db.prepare(`SELECT count(*) FROM audiences WHERE state LIKE '%elsewhere%'`).pluck().get()).toBeGreaterThan(0);
+    // A timer's transaction writes audiences only: it counts itself too, so other connections' caches see it.
+    const writes = db.prepare("SELECT seq FROM cursors WHERE name = 'profile_writes'").pluck();
+    const before = writes.get() as number;
+    const ids = db.prepare('SELECT profile_id FROM audiences LIMIT 5').pluck().all() as string[];
+    const later = 1_800_000_000_000;
+    await store.processAudiences({ ids }, (profiles, stored) => timerStep(profiles, stored, { definitions: () => definitions, segmentNames: (_, id) => id, context: () => new Map(), now: later }));
+    expect(writes.get()).toBe(before + 1);
     other.close();
     db.close();
   });
