@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { AudienceState } from '../../core/segments/audience.js';
 import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
 import { SqliteHubEvents } from './hub-events.js';
+import type { ProfileCache } from './profile-cache.js';
 
 /** Stored audience payloads carry a version, like profiles. */
 const AUDIENCE_ROW_VERSION = 1;
@@ -9,13 +10,17 @@ const AUDIENCE_ROW_VERSION = 1;
 /**
  * Audiences in `state.db`, written inside the processing transaction that changed them: the state,
  * its next due instant (the durable timer, indexed by due time), memberships, and `Segment Entered`
- * / `Segment Exited` on the timeline (as hub events, with negative timeline sequence numbers).
+ * / `Segment Exited` on the timeline (as hub events, with negative timeline sequence numbers). What
+ * it writes, the processing connection's cache keeps once the transaction commits (see `ProfileCache`).
  */
 export class SqliteAudiences {
   private readonly s;
   private readonly hubEvents: SqliteHubEvents;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly cache: ProfileCache,
+  ) {
     this.hubEvents = new SqliteHubEvents(db);
     this.s = {
       get: db.prepare('SELECT state, next_due FROM audiences WHERE profile_id = ?'),
@@ -41,7 +46,30 @@ export class SqliteAudiences {
     return out;
   }
 
+  /**
+   * The stored audiences of a batch's profiles, from the cache where it holds them. They carry the
+   * state only: a batch evaluates every profile it touches and sets its timer afresh.
+   */
+  cached(profileIds: readonly string[]): Map<string, AudienceRecord> {
+    const out = new Map<string, AudienceRecord>();
+    const missing: string[] = [];
+    for (const id of profileIds) {
+      const state = this.cache.audience(id);
+      if (state === undefined) missing.push(id);
+      else if (state !== null) out.set(id, { state });
+    }
+    const stored = this.load(missing);
+    for (const id of missing) {
+      const record = stored.get(id);
+      this.cache.readAudience(id, record?.state ?? null);
+      if (record) out.set(id, record);
+    }
+    return out;
+  }
+
   write(o: AudienceOutcome): void {
+    for (const a of o.audiences) this.cache.wroteAudience(a.profileId, a.state);
+    for (const id of o.removed) this.cache.wroteAudience(id, null);
     for (const id of o.removed) {
       this.s.remove.run(id);
       this.s.removeMembers.run(id);

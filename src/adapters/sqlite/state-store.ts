@@ -3,7 +3,6 @@ import type { Identifier } from '../../core/identity/identifier.js';
 import { wsKey, type BatchNeeds, type BatchOutcome, type IdentitySnapshot, type TimelineEntry } from '../../core/identity/snapshot.js';
 import { groupKey, type GroupState, type ProfileState } from '../../core/profiles/profile.js';
 import type { JourneyOutcome } from '../../core/journeys/batch.js';
-import type { AudienceOutcome, AudienceRecord } from '../../core/segments/batch.js';
 import { HUB_SEQ } from '../../ports/profile-reader.js';
 import { CursorConflict, type AudienceSelection, type AudienceWork, type BatchWork, type JourneyInputs, type JourneyWork, type StateStore } from '../../ports/state-store.js';
 import { SqliteAudiences } from './audience-store.js';
@@ -40,7 +39,7 @@ export class SqliteStateStore implements StateStore {
 
   constructor(private readonly db: Database.Database) {
     this.s = stateStatements(db);
-    this.audiences = new SqliteAudiences(db);
+    this.audiences = new SqliteAudiences(db, this.cache);
     this.journeyStates = new SqliteJourneyStates(db);
     this.decisions = new SqliteDecisionWrites(db);
     this.outbox = new SqliteOutboxWrites(db);
@@ -49,14 +48,14 @@ export class SqliteStateStore implements StateStore {
       if (found !== after) throw new CursorConflict(after, found);
       try {
         const identity = work.identity(this.load(needs));
-        const audiences = this.audienceStates(identity.profiles);
+        const audiences = this.audiences.cached(identity.profiles.map((p) => p.id));
         const audience = work.audience(identity, audiences);
         const live = identity.profiles.filter((p) => p.mergedInto === undefined);
         // Merged-away profiles' states too: the survivor takes them over in this step.
         const journeys = work.journeys && live.length > 0 ? this.runJourneys(work.journeys, { profiles: live, identity, audience, audiences }, identity.profiles) : undefined;
         this.write(identity);
         if (work.engagement) this.decisions.engage(work.engagement(identity));
-        if (audience) this.writeAudiences(audience);
+        if (audience) this.audiences.write(audience);
         if (journeys) this.writeJourneys(journeys);
       } finally {
         this.loaded = new Map();
@@ -70,12 +69,12 @@ export class SqliteStateStore implements StateStore {
         const audiences = this.audiences.load(ids);
         const audience = work(profiles, audiences);
         const journeys = journeyWork && this.runJourneys(journeyWork, { profiles, audience, audiences });
-        this.writeAudiences(audience);
+        this.audiences.write(audience);
         if (journeys) this.writeJourneys(journeys);
       }
       // An audience left behind by a profile merged away (or gone) must not stay due forever.
       const live = new Set(profiles.map((p) => p.id));
-      this.writeAudiences({ audiences: [], changes: [], hubEvents: [], removed: ids.filter((id) => !live.has(id)) });
+      this.audiences.write({ audiences: [], changes: [], hubEvents: [], removed: ids.filter((id) => !live.has(id)) });
       return ids.length;
     });
     this.journeyUnit = this.transaction((dueBy: number, limit: number, work: JourneyWork): number => {
@@ -99,33 +98,6 @@ export class SqliteStateStore implements StateStore {
       if (this.cache.wroteAny) this.written = this.s.wroteProfiles.get() as number;
       return r;
     });
-  }
-
-  /**
-   * The stored audiences of a batch's profiles, from the cache where it holds them. They carry the
-   * state only: a batch evaluates every profile it touches and sets its timer afresh.
-   */
-  private audienceStates(profiles: readonly ProfileState[]): Map<string, AudienceRecord> {
-    const out = new Map<string, AudienceRecord>();
-    const missing: string[] = [];
-    for (const { id } of profiles) {
-      const state = this.cache.audience(id);
-      if (state === undefined) missing.push(id);
-      else if (state !== null) out.set(id, { state });
-    }
-    const stored = this.audiences.load(missing);
-    for (const id of missing) {
-      const record = stored.get(id);
-      this.cache.readAudience(id, record?.state ?? null);
-      if (record) out.set(id, record);
-    }
-    return out;
-  }
-
-  private writeAudiences(o: AudienceOutcome): void {
-    this.audiences.write(o);
-    for (const a of o.audiences) this.cache.wroteAudience(a.profileId, a.state);
-    for (const id of o.removed) this.cache.wroteAudience(id, null);
   }
 
   /** Profiles of timers and backfills: read as they are, not kept in the cache (a backfill reads each profile once, and would only churn it). */
