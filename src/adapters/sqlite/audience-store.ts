@@ -68,13 +68,15 @@ export class SqliteAudiences {
   }
 
   write(o: AudienceOutcome): void {
-    for (const a of o.audiences) this.cache.wroteAudience(a.profileId, a.state);
-    for (const id of o.removed) this.cache.wroteAudience(id, null);
     for (const id of o.removed) {
       this.s.remove.run(id);
       this.s.removeMembers.run(id);
+      this.cache.wroteAudience(id, null);
     }
-    for (const a of o.audiences) this.s.put.run(a.profileId, a.workspaceId, AUDIENCE_ROW_VERSION, JSON.stringify(a.state), a.nextDue ?? null);
+    for (const a of o.audiences) {
+      this.s.put.run(a.profileId, a.workspaceId, AUDIENCE_ROW_VERSION, JSON.stringify(a.state), a.nextDue ?? null);
+      this.cache.wroteAudience(a.profileId, a.state);
+    }
     for (const c of o.changes) {
       if (c.kind === 'entered') this.s.enter.run(c.segmentId, c.profileId, c.workspaceId, c.at);
       else this.s.exit.run(c.segmentId, c.profileId);
