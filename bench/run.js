@@ -15,6 +15,7 @@ const benches = [
   ['arbitration.js', []],
   ['email.js', []],
   ['webhook.js', []],
+  ['dispatch.js', []],
   ['decide.js', []],
 ];
 

@@ -45,6 +45,10 @@ export class Dispatcher {
   private readonly busy = new Map<string, number>();
   private readonly tokens = new Map<string, { n: number; at: number }>();
   private readonly wakeups = new Map<string, NodeJS.Timeout>();
+  /** Due rows read but not started because their contributor was at capacity, per contributor, oldest first. */
+  private readonly waiting = new Map<string, OutboxRow[]>();
+  /** Whether the next pump reads the outbox, or only starts what waits (a send's end, a rate limit's wake-up). */
+  private look = true;
   private running = false;
   private again = false;
   private stopped = false;
@@ -63,6 +67,7 @@ export class Dispatcher {
     clearTimeout(this.idle);
     for (const w of this.wakeups.values()) clearTimeout(w);
     this.cancelDue?.();
+    this.waiting.clear();
     while (this.running || this.sends.size > 0) await Promise.race([...this.sends, new Promise((r) => setTimeout(r, 5))]);
   }
 
@@ -77,7 +82,13 @@ export class Dispatcher {
     }
   }
 
+  /** Looks for due messages now (new ones, retries due, dead letters sent back). */
   kick(): void {
+    this.look = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -91,7 +102,7 @@ export class Dispatcher {
         this.running = false;
         if (this.again) {
           this.again = false;
-          this.kick();
+          this.run();
         } else void this.sleep();
       });
   }
@@ -106,11 +117,19 @@ export class Dispatcher {
     this.idle = setTimeout(() => this.kick(), this.p.idleCheckMs ?? 250);
   }
 
+  /**
+   * Starts the rows that wait for their contributor, then (when it should look) reads due rows page
+   * by page: rows of a contributor that is full wait in memory (at most a page of them each), so that
+   * they do not hold up the others and the end of a send starts the next one without a query.
+   */
   private async pump(): Promise<void> {
     const now = this.p.clock.now();
     const full = new Set<string>();
+    await this.startWaiting(full, now);
+    if (!this.look) return;
+    this.look = false;
     const passed = new Set(this.inFlight);
-    // Rows of a contributor that is full are passed over, so that it does not hold up the others (up to PAGES pages a pump).
+    for (const rows of this.waiting.values()) for (const row of rows) passed.add(row.message.key);
     for (let page = 0; page < PAGES && !this.stopped; page++) {
       const rows = await this.p.outbox.due(now, BATCH, passed);
       if (rows.length === 0) return;
@@ -120,20 +139,47 @@ export class Dispatcher {
     }
   }
 
+  private async startWaiting(full: Set<string>, now: number): Promise<void> {
+    for (const [slot, rows] of this.waiting) {
+      while (rows.length > 0 && !this.stopped) {
+        const row = rows[0] as OutboxRow;
+        const contributor = await this.contributorOf(row, now);
+        // A row whose contributor changed since it was read is read again from the outbox (one removed: dead-lettered).
+        if (!contributor || slotOf(row.message.workspaceId, contributor) !== slot) rows.shift();
+        else if (this.mayStart(row.message.workspaceId, contributor, now)) this.start1(rows.shift() as OutboxRow, contributor);
+        else break;
+      }
+      if (rows.length > 0) full.add(slot);
+      else {
+        this.waiting.delete(slot);
+        this.look = true;
+      }
+    }
+  }
+
   private async startDue(rows: readonly OutboxRow[], full: Set<string>, now: number): Promise<void> {
     for (const row of rows) {
       if (this.stopped) return;
-      const m = row.message;
-      const contributor = contributorFor(m.channel, m.contributor, await this.p.contributors.of(m.workspaceId));
-      if (!contributor) {
-        await this.p.outbox.failed(m.key, row.attempts + 1, `no contributor delivers ${m.channel}${m.contributor ? ` (named: ${m.contributor})` : ''}`, undefined, now);
+      const contributor = await this.contributorOf(row, now);
+      if (!contributor) continue;
+      const slot = slotOf(row.message.workspaceId, contributor);
+      if (!full.has(slot) && this.mayStart(row.message.workspaceId, contributor, now)) {
+        this.start1(row, contributor);
         continue;
       }
-      const slot = slotOf(m.workspaceId, contributor);
-      if (full.has(slot)) continue;
-      if (this.mayStart(m.workspaceId, contributor, now)) this.start1(row, contributor);
-      else full.add(slot);
+      full.add(slot);
+      let waiting = this.waiting.get(slot);
+      if (!waiting) this.waiting.set(slot, (waiting = []));
+      if (waiting.length < BATCH) waiting.push(row);
     }
+  }
+
+  /** The contributor that delivers a row; none: the row is dead-lettered. */
+  private async contributorOf(row: OutboxRow, now: number): Promise<Contributor | undefined> {
+    const m = row.message;
+    const contributor = contributorFor(m.channel, m.contributor, await this.p.contributors.of(m.workspaceId));
+    if (!contributor) await this.p.outbox.failed(m.key, row.attempts + 1, `no contributor delivers ${m.channel}${m.contributor ? ` (named: ${m.contributor})` : ''}`, undefined, now);
+    return contributor;
   }
 
   /** Per contributor (of a workspace): in-flight below its concurrency, and a token of its rate (one wake-up armed when out of tokens). */
@@ -147,7 +193,7 @@ export class Dispatcher {
     if (n < 1) {
       this.tokens.set(slot, { n, at: now });
       if (!this.wakeups.has(slot)) {
-        const wake = setTimeout(() => (this.wakeups.delete(slot), this.kick()), Math.ceil(((1 - n) / rate) * 1000));
+        const wake = setTimeout(() => (this.wakeups.delete(slot), this.run()), Math.ceil(((1 - n) / rate) * 1000));
         this.wakeups.set(slot, wake);
       }
       return false;
@@ -173,7 +219,8 @@ export class Dispatcher {
         this.inFlight.delete(key);
         this.busy.set(slot, (this.busy.get(slot) ?? 1) - 1);
         this.sends.delete(send);
-        this.kick();
+        if (!this.waiting.has(slot)) this.look = true;
+        this.run();
       });
     this.sends.add(send);
   }
