@@ -1,5 +1,5 @@
 // Arbitration inside the pipeline (issue 6): end-to-end events/s with 20 live journeys competing for
-// the same profiles under a contact policy (caps, a conflict group, slots), against the same events with
+// the same profiles under a contact policy (caps, a conflict group, quiet hours, slots), against the same events with
 // no journey, measured in the same run (target ≥ 50 %). Two streams:
 //  1. steady: profiles already inside all 20 journeys (each waiting for an event) send 8 page views and
 //     one `Added To Cart`, which moves 10 of the journeys on to an action: 10 candidates decided together;
@@ -36,6 +36,7 @@ const journey = (i) => ({
 const POLICY = ContactPolicy.parse({
   caps: [{ id: 'marketing-weekly', limit: 3, window: { amount: 7, unit: 'days' } }, { id: 'sms-daily', limit: 1, window: { amount: 1, unit: 'days' }, channel: 'sms' }],
   conflictGroups: [{ id: 'retention', journeys: ['j0', 'j3', 'j6'], window: { amount: 3, unit: 'days' } }],
+  quietHours: { from: '21:00', to: '08:00' },
 });
 
 /** Per profile: `first` (an identify on entry), 8 page views, then `last`. */

@@ -1,5 +1,6 @@
 import { durationMs } from '../conditions/compare.js';
 import { evaluate } from '../conditions/evaluate.js';
+import type { Condition } from '../conditions/schema.js';
 import { isTimeZone } from '../conditions/time.js';
 import type { Candidate, CandidateOutcome } from '../journeys/candidate.js';
 import type { Channel, Purpose } from '../journeys/definition.js';
@@ -226,12 +227,22 @@ function cooldown(c: Candidate, policy: ContactPolicy, book: readonly LedgerEntr
   return now < until ? { rule: 'cooldown', detail: { last: new Date(last).toISOString(), until: new Date(until).toISOString() } } : undefined;
 }
 
+type QuietHours = NonNullable<ContactPolicy['quietHours']>;
+const quietConditions = new WeakMap<QuietHours, Condition>();
+
+/** The `localTime` condition of a policy's quiet hours: one object per policy, so that `evaluate` remembers its answer per zone and instant. */
+function quietCondition(q: QuietHours): Condition {
+  let c = quietConditions.get(q);
+  if (!c) quietConditions.set(q, (c = { kind: 'localTime', from: q.from, to: q.to }));
+  return c;
+}
+
 /** In quiet hours (the profile's local time, the condition language's `localTime`), a candidate waits for their end, or is dropped. */
 function quietHours(c: Candidate, p: ArbitrationProfile, policy: ContactPolicy, now: number): Verdict | undefined {
   const q = policy.quietHours;
   if (!q || !applies(q.purposes, c)) return undefined;
   const tz = p.timezone ?? 'UTC';
-  const quiet = evaluate({ kind: 'localTime', from: q.from, to: q.to }, { traits: {}, timezone: tz }, now);
+  const quiet = evaluate(quietCondition(q), { traits: {}, timezone: tz }, now);
   if (!quiet.value) return undefined;
   const detail = { from: q.from, to: q.to, timezone: tz };
   return q.action === 'drop' || quiet.changesAt === undefined ? { rule: 'quietHours', detail } : { rule: 'quietHours', detail, until: quiet.changesAt };

@@ -159,18 +159,21 @@ function sequence(c: Of<'sequence'>, firsts: readonly FactEvent[], thens: readon
 
 /**
  * `localTime` depends only on the condition, the zone and `now`, and takes dozens of time-zone
- * conversions; every profile of a processing batch (or timer chunk) is evaluated at the same `now`,
- * so the last answer per condition and zone is remembered (zones are validated IANA names: bounded).
+ * conversions. Its answer holds from the instant it was computed until its `changesAt`, so the last
+ * answer per condition and zone is remembered and given again for any instant in that span, once the
+ * value at that instant is checked (one conversion): a batch's profiles, a day's decisions between two
+ * quiet-hour boundaries (zones are validated IANA names: bounded).
  */
-const localTimeMemo = new WeakMap<Of<'localTime'>, Map<string, { readonly now: number; readonly r: Evaluation }>>();
+const localTimeMemo = new WeakMap<Of<'localTime'>, Map<string, { readonly since: number; readonly r: Evaluation }>>();
 
 function localTime(c: Of<'localTime'>, tz: string, now: number): Evaluation {
   let byZone = localTimeMemo.get(c);
   if (byZone === undefined) localTimeMemo.set(c, (byZone = new Map()));
   const hit = byZone.get(tz);
-  if (hit !== undefined && hit.now === now) return hit.r;
-  const r = localTimeAt(c, tz, now);
-  byZone.set(tz, { now, r });
+  if (hit !== undefined && now === hit.since) return hit.r;
+  const holds = hit !== undefined && now > hit.since && now < (hit.r.changesAt ?? now) && isLocalTime(c, tz, now) === hit.r.value;
+  const r = holds ? hit.r : localTimeAt(c, tz, now);
+  byZone.set(tz, { since: now, r });
   return r;
 }
 

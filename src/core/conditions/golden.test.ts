@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type ConditionFacts, type FactEvent } from './evaluate.js';
 import { parseCondition } from './validate.js';
@@ -218,6 +219,34 @@ describe('time zones and DST', () => {
     const r = evaluate(morning, paris, Date.parse('2026-10-24T08:30:00Z')); // 10:30 CEST
     expect(r.value).toBe(false);
     expect(r.changesAt).toBe(Date.parse('2026-10-25T08:00:00Z')); // 09:00 CET
+  });
+});
+
+describe('a localTime answer is remembered over the span it holds', () => {
+  const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'UTC'];
+  const condition = fc.record({
+    from: fc.option(fc.constantFrom('00:00', '02:30', '09:00', '21:00', '23:45'), { nil: undefined }),
+    to: fc.option(fc.constantFrom('01:00', '03:00', '10:00', '22:00'), { nil: undefined }),
+    days: fc.option(fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, { minLength: 1 }), { nil: undefined }),
+  });
+  it('along increasing instants across DST changes, the condition object evaluated again answers as a fresh one', () => {
+    // A step is a duration, or (null) a jump to the instant the last answer said it changes, or (-1) one millisecond before it.
+    const step = fc.oneof(fc.integer({ min: 0, max: 40 * HOUR }), fc.constantFrom(null, -1));
+    fc.assert(
+      fc.property(condition, fc.constantFrom(...zones), fc.array(step, { minLength: 1, maxLength: 40 }), (parts, zone, steps) => {
+        const c = { kind: 'localTime', ...parts } as const;
+        const facts: ConditionFacts = { traits: {}, timezone: zone };
+        let now = Date.parse('2026-03-26T00:00:00Z'); // the week of the spring-forward night in Europe
+        let changesAt: number | undefined;
+        for (const s of steps) {
+          now = s === null || s === -1 ? Math.max(now, (changesAt ?? now) + (s === null ? 0 : -1)) : now + s;
+          const answer = evaluate(c, facts, now);
+          expect(answer, new Date(now).toISOString()).toEqual(evaluate({ ...c }, facts, now));
+          changesAt = answer.changesAt;
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
