@@ -78,9 +78,14 @@ export interface AudienceStep {
 export function advance(state: AudienceState, defs: AudienceDefinitions, profile: ProfileFacts, now: number, arrived: readonly StoredEvent[] = [], replay?: Replay): AudienceStep {
   const { lookback, properties } = planOf(defs);
   const grown: Record<string, readonly StoredEvent[]> = replay ? Object.fromEntries(Object.entries(state.events).filter(([name]) => !replay.events.has(name))) : { ...state.events };
+  const added = new Map<string, StoredEvent[]>();
   for (const e of arrived) {
-    if (lookback.has(e.event) && (!replay || replay.events.has(e.event))) grown[e.event] = insert(grown[e.event] ?? [], project(e, properties.get(e.event)));
+    if (!lookback.has(e.event) || (replay && !replay.events.has(e.event))) continue;
+    let list = added.get(e.event);
+    if (list === undefined) added.set(e.event, (list = []));
+    list.push(project(e, properties.get(e.event)));
   }
+  for (const [name, list] of added) grown[name] = merge(grown[name] ?? [], list);
   const events = keep(grown, lookback, now);
   const computed: Record<string, TraitState> = {};
   const computedValues: Record<string, unknown> = {};
@@ -241,10 +246,20 @@ function project(e: StoredEvent, keys: ReadonlySet<string> | undefined): StoredE
 /** Events in time order, ties by messageId: the order conditions see, whatever the arrival order. */
 export const byTime = (a: StoredEvent, b: StoredEvent): number => a.ts - b.ts || (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0);
 
-/** Inserts in time order (ties by messageId); events can arrive late. */
-function insert(list: readonly StoredEvent[], e: StoredEvent): StoredEvent[] {
-  if (list.some((x) => x.messageId === e.messageId)) return [...list];
-  const out = [...list, e];
+/** The stored events of one name and those that arrived, in time order (ties by messageId; events can arrive late), each messageId once (the first kept). */
+function merge(list: readonly StoredEvent[], arrived: readonly StoredEvent[]): StoredEvent[] {
+  const out = [...list];
+  if (arrived.length === 1) {
+    const e = arrived[0] as StoredEvent;
+    if (!list.some((x) => x.messageId === e.messageId)) out.push(e);
+  } else {
+    const seen = new Set(list.map((x) => x.messageId));
+    for (const e of arrived) {
+      if (seen.has(e.messageId)) continue;
+      seen.add(e.messageId);
+      out.push(e);
+    }
+  }
   out.sort(byTime);
   return out;
 }
