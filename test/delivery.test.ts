@@ -242,7 +242,7 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     expect(reads).toBeLessThan(50);
   });
 
-  it('a contributor that is full does not hold up the others: an in-app message behind 300 rate-limited e-mails is delivered at once', async () => {
+  it('a contributor that is full does not hold up the others: an in-app message behind 1,500 rate-limited e-mails (six pages of the outbox) is delivered at once', async () => {
     const { t, clock } = await hubAt(T0);
     const slow = { id: 'slow', name: 'Slow', role: 'capabilityContributor', kind: 'email', provider: 'mailbox', channels: ['email'], default: true, rateLimit: { perSecond: 1 } };
     expect((await admin(t, 'POST', '/v1/contributors', slow)).statusCode).toBe(201);
@@ -250,7 +250,7 @@ describe('delivery: outbox, dispatch to the local mailbox, receipts and unsubscr
     await admin(t, 'PUT', '/v1/templates/card', { channel: 'inApp', payload: { title: 'Hi' } });
     await deploy(t, welcome());
     await deploy(t, { ...welcome(), id: 'card', entry: { event: 'Opened App' }, steps: { mail: { kind: 'action', channel: 'inApp', template: 'card', purpose: 'service', next: 'end' }, end: { kind: 'exit' } } } as JourneyDefinitionInput);
-    await sendBatch(t, Array.from({ length: 300 }, (_, i) => [
+    await sendBatch(t, Array.from({ length: 1_500 }, (_, i) => [
       { type: 'identify', userId: `u${i}`, traits: { email: `u${i}@example.com` }, timestamp: iso(T0) },
       { type: 'track', userId: `u${i}`, event: 'Signed Up', timestamp: iso(T0) },
     ]).flat());

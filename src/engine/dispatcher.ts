@@ -4,7 +4,7 @@ import { contributorFor, type Contributor } from '../core/contributors/contribut
 import type { OutboxMessage } from '../core/contributors/outbox.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeliveryAdapter, DeliveryResult, OutboundMessage } from '../ports/delivery.js';
-import type { OutboxRow, OutboxStore } from '../ports/outbox.js';
+import type { OutboxGroup, OutboxRow, OutboxStore } from '../ports/outbox.js';
 import type { ProfileReader, ProfileView } from '../ports/profile-reader.js';
 import type { ContributorRegistry } from './contributors.js';
 
@@ -49,6 +49,8 @@ export class Dispatcher {
   private readonly waiting = new Map<string, OutboxRow[]>();
   /** Whether the next pump reads the outbox, or only starts what waits (a send's end, a rate limit's wake-up). */
   private look = true;
+  /** Contributors of which the last read of the outbox found rows: the end of one of their sends reads again. */
+  private readonly found = new Set<string>();
   private running = false;
   private again = false;
   private stopped = false;
@@ -100,9 +102,10 @@ export class Dispatcher {
       .catch((e: unknown) => this.p.log.error({ err: e }, 'dispatch failed; retrying'))
       .finally(() => {
         this.running = false;
+        // Again after a turn of the event loop: sends that end at once (a message that cannot be made) do not hold it.
         if (this.again) {
           this.again = false;
-          this.run();
+          setImmediate(() => this.run());
         } else void this.sleep();
       });
   }
@@ -128,15 +131,29 @@ export class Dispatcher {
     await this.startWaiting(full, now);
     if (!this.look) return;
     this.look = false;
+    this.found.clear();
     const passed = new Set(this.inFlight);
     for (const rows of this.waiting.values()) for (const row of rows) passed.add(row.message.key);
     for (let page = 0; page < PAGES && !this.stopped; page++) {
-      const rows = await this.p.outbox.due(now, BATCH, passed);
+      // The rows of contributors that have rows waiting are passed over: enough of them are in memory.
+      const rows = await this.p.outbox.due(now, BATCH, passed, this.waitingGroups());
       if (rows.length === 0) return;
       for (const row of rows) passed.add(row.message.key);
       await this.startDue(rows, full, now);
       if (full.size === 0) return;
     }
+  }
+
+  /** The groups of messages (workspace, channel, named contributor) of the rows waiting. */
+  private waitingGroups(): OutboxGroup[] {
+    const groups = new Map<string, OutboxGroup>();
+    for (const rows of this.waiting.values()) {
+      for (const { message: m } of rows) {
+        const key = `${m.workspaceId}\u0000${m.channel}\u0000${m.contributor ?? ''}`;
+        if (!groups.has(key)) groups.set(key, { workspaceId: m.workspaceId, channel: m.channel, ...(m.contributor === undefined ? {} : { contributor: m.contributor }) });
+      }
+    }
+    return [...groups.values()];
   }
 
   private async startWaiting(full: Set<string>, now: number): Promise<void> {
@@ -163,6 +180,7 @@ export class Dispatcher {
       const contributor = await this.contributorOf(row, now);
       if (!contributor) continue;
       const slot = slotOf(row.message.workspaceId, contributor);
+      this.found.add(slot);
       if (!full.has(slot) && this.mayStart(row.message.workspaceId, contributor, now)) {
         this.start1(row, contributor);
         continue;
@@ -219,7 +237,7 @@ export class Dispatcher {
         this.inFlight.delete(key);
         this.busy.set(slot, (this.busy.get(slot) ?? 1) - 1);
         this.sends.delete(send);
-        if (!this.waiting.has(slot)) this.look = true;
+        if (!this.waiting.has(slot) && this.found.has(slot)) this.look = true;
         this.run();
       });
     this.sends.add(send);

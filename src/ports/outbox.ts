@@ -11,10 +11,17 @@ export interface OutboxRow {
   readonly doneAt?: number;
 }
 
+/** The messages of one workspace's channel and named contributor (none: the channel's default one): what picks the contributor that delivers them. */
+export interface OutboxGroup {
+  readonly workspaceId: string;
+  readonly channel: string;
+  readonly contributor?: string;
+}
+
 /** The outbox: written by processing (in the decision's transaction), worked by the dispatcher. */
 export interface OutboxStore {
-  /** Pending messages due by `now`, oldest first, leaving out `skip` (those in flight). */
-  due(now: number, limit: number, skip: ReadonlySet<string>): Promise<readonly OutboxRow[]>;
+  /** Pending messages due by `now`, oldest first, leaving out `skip` (those in flight or waiting) and the messages of the groups `passOver`. */
+  due(now: number, limit: number, skip: ReadonlySet<string>, passOver?: readonly OutboxGroup[]): Promise<readonly OutboxRow[]>;
   nextDue(): Promise<number | undefined>;
   delivered(key: string, now: number): Promise<void>;
   /** A failed attempt: tried again at `nextAt`, or dead (the dead-letter queue) when undefined. */

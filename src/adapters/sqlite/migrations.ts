@@ -158,4 +158,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
   `INSERT INTO cursors VALUES ('profile_writes', 0);`,
   // 12: how many changes to definitions (segments, computed traits, context, journeys, policies): caches of them are good while they saw the last.
   `INSERT INTO cursors VALUES ('definitions', 0);`,
+  // 13: pending outbox rows by due time, with what picks their contributor, so that the dispatcher
+  // passes over the rows of contributors at capacity in the index, without reading them.
+  `DROP INDEX outbox_due;
+   CREATE INDEX outbox_pending ON outbox (next_at, workspace_id, channel, contributor) WHERE status = 'pending';`,
 ];

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutboxMessage } from '../../core/contributors/outbox.js';
-import type { OutboxRow, OutboxStore } from '../../ports/outbox.js';
+import type { OutboxGroup, OutboxRow, OutboxStore } from '../../ports/outbox.js';
 
 interface Row {
   key: string;
@@ -33,13 +33,16 @@ export class SqliteOutboxWrites {
   }
 }
 
+/** At most this many groups are passed over by one read (beyond, their rows are read and left in memory). */
+const MAX_PASSED_OVER = 32;
+
 /** The dispatcher's side of the outbox. */
 export class SqliteOutbox implements OutboxStore {
   private readonly s;
+  private readonly dueLeavingOut = new Map<number, Database.Statement>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.s = {
-      due: db.prepare("SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?"),
       nextDue: db.prepare("SELECT min(next_at) FROM outbox WHERE status = 'pending'").pluck(),
       delivered: db.prepare("UPDATE outbox SET status = 'delivered', attempts = attempts + 1, next_at = NULL, done_at = ? WHERE key = ? AND status = 'pending'"),
       failed: db.prepare("UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, done_at = ? WHERE key = ? AND status = 'pending'"),
@@ -53,9 +56,22 @@ export class SqliteOutbox implements OutboxStore {
     };
   }
 
-  due(now: number, limit: number, skip: ReadonlySet<string>): Promise<readonly OutboxRow[]> {
-    const rows = (this.s.due.all(now, limit + skip.size) as Row[]).filter((r) => !skip.has(r.key)).slice(0, limit);
+  due(now: number, limit: number, skip: ReadonlySet<string>, passOver: readonly OutboxGroup[] = []): Promise<readonly OutboxRow[]> {
+    const groups = passOver.slice(0, MAX_PASSED_OVER);
+    const args = groups.flatMap((g) => [g.workspaceId, g.channel, g.contributor ?? null]);
+    const rows = (this.dueStatement(groups.length).all(now, ...args, limit + skip.size) as Row[]).filter((r) => !skip.has(r.key)).slice(0, limit);
     return Promise.resolve(rows.map(fromRow));
+  }
+
+  /** Due rows leaving out `n` groups; the index holds the group's columns, so rows passed over are not read from the table. */
+  private dueStatement(n: number): Database.Statement {
+    let s = this.dueLeavingOut.get(n);
+    if (!s) {
+      const leaveOut = ' AND NOT (workspace_id = ? AND channel = ? AND contributor IS ?)'.repeat(n);
+      s = this.db.prepare(`SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ?${leaveOut} ORDER BY next_at LIMIT ?`);
+      this.dueLeavingOut.set(n, s);
+    }
+    return s;
   }
 
   nextDue(): Promise<number | undefined> {
