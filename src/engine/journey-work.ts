@@ -37,15 +37,17 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
     const happened = eventsByProfile(inputs, events);
     const fresh = new Map((inputs.audience?.audiences ?? []).map((a) => [a.profileId, a.state]));
     const defs = o.audiences.input(now);
+    const losers = mergedAway(inputs);
     const input: JourneyProfileInput[] = profiles.map((p) => {
       const audience = fresh.get(p.id) ?? inputs.audiences.get(p.id)?.state;
+      const merged = losers.get(p.id) ?? [];
       return {
         profile: p,
         facts: conditionFacts(p, audience, defs.definitions(p.workspaceId), defs.context(p.workspaceId), now),
         events: (happened.get(p.id) ?? []).sort(byTime),
         stored: inputs.journeys.get(p.id) ?? new Map(),
-        mergedIn: mergedAway(inputs, p.id).flatMap((id) => inputs.journeys.get(id) ?? []),
-        contact: mergeContacts(inputs.contacts.get(p.id) ?? NO_CONTACTS, mergedAway(inputs, p.id).map((id) => inputs.contacts.get(id) ?? NO_CONTACTS)),
+        mergedIn: merged.flatMap((id) => inputs.journeys.get(id) ?? []),
+        contact: mergeContacts(inputs.contacts.get(p.id) ?? NO_CONTACTS, merged.map((id) => inputs.contacts.get(id) ?? NO_CONTACTS)),
       };
     });
     const out = journeyStep({
@@ -56,8 +58,16 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
   } };
 }
 
-/** Profiles merged into `winnerId` in this step. */
-const mergedAway = (inputs: JourneyInputs, winnerId: string): string[] => (inputs.identity?.merges ?? []).filter((m) => m.winnerId === winnerId).map((m) => m.loserId);
+/** The profiles merged away in this step, by the profile they were merged into. */
+function mergedAway(inputs: JourneyInputs): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of inputs.identity?.merges ?? []) {
+    const list = out.get(m.winnerId);
+    if (list) list.push(m.loserId);
+    else out.set(m.winnerId, [m.loserId]);
+  }
+  return out;
+}
 
 const NO_CONTACTS: ContactFacts = { ledger: [], suppressed: new Set() };
 
