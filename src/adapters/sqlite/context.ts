@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { changeCounter } from './changes.js';
 import type { ContextStore, StoredContextValue } from '../../ports/context.js';
@@ -22,6 +23,8 @@ export class SqliteContext implements ContextStore {
   private readonly s;
   /** Writes of context values, each one transaction with the count of changes. */
   private readonly write;
+  /** Per keying trait: the statement that touches the profiles with a given value of it. */
+  private readonly touch = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
     const changed = changeCounter(db);
@@ -71,12 +74,26 @@ export class SqliteContext implements ContextStore {
   }
 
   touchProfiles(ws: string, trait: string, value: string, at: number): Promise<number> {
-    const r = this.db
-      .prepare(
+    return Promise.resolve(this.touchBy(trait).run({ at, ws, value }).changes);
+  }
+
+  /**
+   * Sets to now the audience timers of the live profiles whose `trait` has a value, through an index
+   * of that trait's values made the first time (one scan of the profiles), so that each later value
+   * published reads only the profiles it concerns.
+   */
+  private touchBy(trait: string): Database.Statement {
+    let s = this.touch.get(trait);
+    if (!s) {
+      const value = `CAST(json_extract(traits, '${jsonPath(trait).replace(/'/g, "''")}') AS TEXT)`;
+      const index = `profiles_trait_${createHash('sha256').update(trait).digest('hex').slice(0, 16)}`;
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${index} ON profiles (workspace_id, ${value}) WHERE merged_into IS NULL`);
+      s = this.db.prepare(
         `UPDATE audiences SET next_due = min(coalesce(next_due, @at), @at)
-         WHERE profile_id IN (SELECT id FROM profiles WHERE workspace_id = @ws AND merged_into IS NULL AND CAST(json_extract(traits, @path) AS TEXT) = @value)`,
-      )
-      .run({ at, ws, path: jsonPath(trait), value });
-    return Promise.resolve(r.changes);
+         WHERE profile_id IN (SELECT id FROM profiles WHERE workspace_id = @ws AND merged_into IS NULL AND ${value} = @value)`,
+      );
+      this.touch.set(trait, s);
+    }
+    return s;
   }
 }
