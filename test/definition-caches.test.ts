@@ -70,4 +70,35 @@ describe('caches of definitions follow changes made on another connection (the c
     await prepare();
     expect(caches.audienceDefinitions.of(WS).segments).toEqual([]);
   });
+
+  it('a change of context values brings in those values only: the definitions are not loaded again, a withdrawn value goes', async () => {
+    const [reader, writer] = twoStores();
+    const caches = definitionCaches(reader);
+    const condition = { kind: 'context', dimension: 'weather', keyTrait: 'city', field: 'rain', op: 'equals', value: true };
+    await writer.definitions.put({ id: 'seg_rain', workspaceId: WS, kind: 'segment', name: 'Rain', body: { condition }, version: 1, createdAt: T0, updatedAt: T0 });
+    await writer.context.put(WS, { dimension: 'weather', key: 'Paris', value: { rain: true }, updatedAt: T0 });
+    await caches.audienceDefinitions.prepare();
+    const defs = caches.audienceDefinitions.of(WS);
+    const context = () => [...caches.audienceDefinitions.input(T0).context(WS).values()].map((v) => v.value);
+    expect(context()).toEqual([{ rain: true }]);
+
+    await writer.context.put(WS, { dimension: 'weather', key: 'Paris', value: { rain: false }, updatedAt: T0 + 1 });
+    await writer.context.put(WS, { dimension: 'weather', key: 'Lyon', value: { rain: true }, validUntil: T0 + 9, updatedAt: T0 + 1 });
+    await caches.audienceDefinitions.prepare();
+    expect(caches.audienceDefinitions.of(WS)).toBe(defs);
+    expect(context()).toEqual([{ rain: false }, { rain: true }]);
+    expect(caches.audienceDefinitions.input(T0).context(WS).get(contextKey('weather', 'Lyon'))?.validUntil).toBe(T0 + 9);
+
+    expect(await writer.context.remove(WS, 'weather', 'Paris')).toBe(true);
+    await writer.context.put(WS, { dimension: 'weather', key: 'Nice', value: { rain: false }, updatedAt: T0 + 2 });
+    await caches.audienceDefinitions.prepare();
+    expect(caches.audienceDefinitions.of(WS)).toBe(defs);
+    expect(context()).toEqual([{ rain: true }, { rain: false }]);
+
+    // Withdrawn, then published again: the last change counts.
+    expect(await writer.context.remove(WS, 'weather', 'Nice')).toBe(true);
+    await writer.context.put(WS, { dimension: 'weather', key: 'Nice', value: { rain: true }, updatedAt: T0 + 3 });
+    await caches.audienceDefinitions.prepare();
+    expect(caches.audienceDefinitions.input(T0).context(WS).get(contextKey('weather', 'Nice'))?.value).toEqual({ rain: true });
+  });
 });

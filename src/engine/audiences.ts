@@ -14,17 +14,19 @@ const EMPTY = new Map<string, ContextValue>();
 interface Workspace {
   readonly defs: AudienceDefinitions;
   readonly names: ReadonlyMap<string, string>;
-  readonly context: ReadonlyMap<string, ContextValue>;
+  readonly context: Map<string, ContextValue>;
 }
 
 /**
  * What processing evaluates audiences with, per workspace: segments (in dependency order), computed
- * traits and context signals. Loaded once, kept in memory, reloaded after any change (see `ChangeCount`).
+ * traits and context signals. Loaded once, kept in memory, reloaded after any change to definitions
+ * (see `ChangeCount`); a change to context values brings in only the values that changed.
  */
 export class AudienceDefinitionsCache {
   private readonly byWorkspace = new Map<string, Workspace>();
-  /** The count of changes it was loaded at. */
+  /** The count of changes to definitions it was loaded at, and to context values it is current with. */
   private loaded: number | undefined;
+  private contextAt = 0;
 
   constructor(
     private readonly store: DefinitionStore,
@@ -32,13 +34,26 @@ export class AudienceDefinitionsCache {
     private readonly changes: ChangeCount,
   ) {}
 
-  /** Loads every workspace's definitions and context, when a change made the cache stale. */
+  /** Loads every workspace's definitions and context when a change made the cache stale, or the context values changed since. */
   async prepare(): Promise<void> {
     const changes = await this.changes.changes();
-    if (this.loaded === changes) return;
-    this.byWorkspace.clear();
-    for (const ws of await this.store.workspaces()) this.byWorkspace.set(ws, await this.load(ws));
-    this.loaded = changes;
+    if (this.loaded !== changes) {
+      // Counted first: a value changed while the workspaces load is applied again by the next call.
+      const contextAt = await this.contexts.changes();
+      this.byWorkspace.clear();
+      for (const ws of await this.store.workspaces()) this.byWorkspace.set(ws, await this.load(ws));
+      this.loaded = changes;
+      this.contextAt = contextAt;
+      return;
+    }
+    if ((await this.contexts.changes()) === this.contextAt) return;
+    const since = await this.contexts.changedSince(this.contextAt);
+    for (const c of since.changed) {
+      const context = this.byWorkspace.get(c.workspaceId)?.context;
+      if (c.value) context?.set(contextKey(c.dimension, c.key), c.value);
+      else context?.delete(contextKey(c.dimension, c.key));
+    }
+    this.contextAt = since.changes;
   }
 
   /** Synchronous: `prepare` must have run since the last change. */

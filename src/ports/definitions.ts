@@ -23,9 +23,10 @@ export interface StoredDefinition {
 }
 
 /**
- * How many changes were made to what processing keeps in memory (segments, computed traits, context
- * values, journeys, contact policies), counted in the store with the changes themselves: a cache of
- * them is current while the count is the one it loaded at, whichever thread or process changed them.
+ * How many changes were made to what processing keeps in memory (segments, computed traits, journeys,
+ * contact policies), counted in the store with the changes themselves: a cache of them is current
+ * while the count is the one it loaded at, whichever thread or process changed them. Context values
+ * are counted apart (`ContextStore.changes`), so that a feed of them does not reload the rest.
  */
 export interface ChangeCount {
   changes(): Promise<number>;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { changeCounter } from './changes.js';
-import type { ContextStore, StoredContextValue } from '../../ports/context.js';
+import type { ContextChange, ContextStore, StoredContextValue } from '../../ports/context.js';
 
 interface Row {
   dimension: string;
@@ -27,25 +26,31 @@ export class SqliteContext implements ContextStore {
   private readonly touch = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
-    const changed = changeCounter(db);
+    const count = db.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'context' RETURNING seq").pluck();
     this.s = {
       put: db.prepare(
-        `INSERT INTO context_values (workspace_id, dimension, key, value, valid_until, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (workspace_id, dimension, key) DO UPDATE SET value = excluded.value, valid_until = excluded.valid_until, updated_at = excluded.updated_at`,
+        `INSERT INTO context_values (workspace_id, dimension, key, value, valid_until, updated_at, changed) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (workspace_id, dimension, key) DO UPDATE SET value = excluded.value, valid_until = excluded.valid_until, updated_at = excluded.updated_at, changed = excluded.changed`,
       ),
       get: db.prepare('SELECT * FROM context_values WHERE workspace_id = ? AND dimension = ? AND key = ?'),
       list: db.prepare('SELECT * FROM context_values WHERE workspace_id = ? AND dimension = ? ORDER BY key'),
       all: db.prepare('SELECT * FROM context_values WHERE workspace_id = ?'),
       remove: db.prepare('DELETE FROM context_values WHERE workspace_id = ? AND dimension = ? AND key = ?'),
+      withdrawn: db.prepare('INSERT INTO context_withdrawn (changed, workspace_id, dimension, key) VALUES (?, ?, ?, ?)'),
+      changes: db.prepare("SELECT seq FROM cursors WHERE name = 'context'").pluck(),
+      changedSince: db.prepare(
+        `SELECT changed, workspace_id, dimension, key, value, valid_until, updated_at FROM context_values WHERE changed > @since
+         UNION ALL SELECT changed, workspace_id, dimension, key, NULL, NULL, NULL FROM context_withdrawn WHERE changed > @since
+         ORDER BY changed`,
+      ),
     };
     this.write = {
       put: db.transaction((ws: string, v: StoredContextValue) => {
-        this.s.put.run(ws, v.dimension, v.key, JSON.stringify(v.value), v.validUntil ?? null, v.updatedAt);
-        changed();
+        this.s.put.run(ws, v.dimension, v.key, JSON.stringify(v.value), v.validUntil ?? null, v.updatedAt, count.get());
       }),
       remove: db.transaction((ws: string, dimension: string, key: string): boolean => {
         if (this.s.remove.run(ws, dimension, key).changes === 0) return false;
-        changed();
+        this.s.withdrawn.run(count.get(), ws, dimension, key);
         return true;
       }),
     };
@@ -71,6 +76,24 @@ export class SqliteContext implements ContextStore {
 
   remove(ws: string, dimension: string, key: string): Promise<boolean> {
     return Promise.resolve(this.write.remove(ws, dimension, key));
+  }
+
+  changes(): Promise<number> {
+    return Promise.resolve(this.s.changes.get() as number);
+  }
+
+  changedSince(since: number): Promise<{ readonly changes: number; readonly changed: readonly ContextChange[] }> {
+    // In one read transaction, so that the count and what changed agree.
+    return Promise.resolve(
+      this.db.transaction(() => {
+        const rows = this.s.changedSince.all({ since }) as (Omit<Row, 'value' | 'updated_at'> & { changed: number; workspace_id: string; value: string | null; updated_at: number | null })[];
+        const changed = rows.map((r): ContextChange => ({
+          workspaceId: r.workspace_id, dimension: r.dimension, key: r.key,
+          ...(r.value === null ? {} : { value: fromRow({ ...r, value: r.value, updated_at: r.updated_at ?? 0 }) }),
+        }));
+        return { changes: this.s.changes.get() as number, changed };
+      })(),
+    );
   }
 
   touchProfiles(ws: string, trait: string, value: string, at: number): Promise<number> {

@@ -162,4 +162,10 @@ export const STATE_MIGRATIONS: readonly string[] = [
   // passes over the rows of contributors at capacity in the index, without reading them.
   `DROP INDEX outbox_due;
    CREATE INDEX outbox_pending ON outbox (next_at, workspace_id, channel, contributor) WHERE status = 'pending';`,
+  // 14: context values are counted apart from definitions, each with the count at its last change, and
+  // withdrawn keys are remembered the same way: caches apply what changed since they last looked.
+  `ALTER TABLE context_values ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX context_values_changed ON context_values (changed);
+   CREATE TABLE context_withdrawn (changed INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL);
+   INSERT INTO cursors VALUES ('context', 0);`,
 ];
