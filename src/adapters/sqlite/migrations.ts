@@ -168,4 +168,9 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX context_values_changed ON context_values (changed);
    CREATE TABLE context_withdrawn (changed INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, dimension TEXT NOT NULL, key TEXT NOT NULL);
    INSERT INTO cursors VALUES ('context', 0);`,
+  // 15: retention deletes old contacts and decisions per workspace (each has its own retention), so they are indexed so.
+  `DROP INDEX contacts_at;
+   CREATE INDEX contacts_workspace_at ON contacts (workspace_id, at);
+   DROP INDEX decisions_at;
+   CREATE INDEX decisions_workspace_at ON decisions (workspace_id, at);`,
 ];
