@@ -18,10 +18,16 @@
 //    Baseline: raw better-sqlite3 doing the backfill's I/O alone (each profile's timeline and its events
 //    read and parsed, one row written per profile). Target: >= 20,000 profiles/s.
 //
-//   npm run build && node bench/segments.js [--only throughput|latency|backfill] [--events 200000]
+// 4. Writers waiting: while processing catches up on 100,000 events appended at once (50 + 20
+//    definitions), the main thread writes a context value to state.db every 10 ms, as the API's writers
+//    do (decisions, dispatch); how long each write waited for the write lock, its thread blocked.
+//    Baseline: the same writes for 2 s with processing idle. No target (a known weakness, see the README).
+//
+//   npm run build && node bench/segments.js [--only throughput|latency|backfill|writers] [--events 200000]
 //     [--users 40000] [--runs 2] [--rate 1000] [--seconds 30] [--profiles 200000] [--backfill defined|alone]
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { clearInterval, setInterval } from 'node:timers';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -494,6 +500,43 @@ export async function runBackfill({ profiles = 200_000, scenarios = ['defined', 
   return results;
 }
 
+// ---------------------------------------------------------------------------------------------
+// 4. Writers waiting for state.db while processing catches up
+
+/** Writes a context value every 10 ms from this (the main) thread until `until` resolves; answers how long each write took (ms). */
+async function writeEvery10ms(hub, until) {
+  const waits = [];
+  let k = 0;
+  const timer = setInterval(() => {
+    const t = performance.now();
+    void hub.store.context.put(WORKSPACE, { dimension: 'probe', key: `k${k++ % 10}`, value: { n: k }, updatedAt: Date.now() });
+    waits.push(performance.now() - t);
+  }, 10);
+  await until;
+  clearInterval(timer);
+  return waits;
+}
+
+export async function runWriters({ count = 100_000, users = 20_000 } = {}) {
+  console.log(`\n== Writers waiting: a state.db write every 10 ms from the main thread while processing catches up on ${fmt(count)} events (50 segments + 20 computed traits) ==`);
+  const h = await openHub('segments-writers', true);
+  try {
+    const idle = await writeEvery10ms(h.hub, new Promise((r) => setTimeout(r, 2_000)));
+    const events = [];
+    for (const chunk of hubEventChunks(count, users, 500, { start: Date.now() - count * 10 - MIN })) events.push(...chunk);
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += 5_000) await h.hub.store.log.append(events.slice(i, i + 5_000).map((event) => ({ workspaceId: WORKSPACE, event })));
+    h.hub.processor.notify(await h.hub.store.log.head());
+    const busy = await writeEvery10ms(h.hub, h.hub.processor.processed(await h.hub.store.log.head()));
+    const seconds = (performance.now() - started) / 1000;
+    const expected = Math.floor(seconds * 100);
+    console.log(`  processing idle (baseline):  ${fmtP(percentiles(idle))}`);
+    console.log(`  catching up (${fmt(seconds, 1)} s, ${fmt(count / seconds)} events/s): ${fmtP(percentiles(busy))}; ${fmt(busy.length)} writes made of the ${fmt(expected)} due every 10 ms`);
+  } finally {
+    await h.close();
+  }
+}
+
 if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: {
@@ -510,4 +553,5 @@ if (isMain(import.meta.url)) {
     const scenarios = values.backfill === 'defined' || values.backfill === 'alone' ? [values.backfill] : ['defined', 'alone'];
     await runBackfill({ profiles: Number(values.profiles ?? 200_000), scenarios });
   }
+  if (!only || only === 'writers') await runWriters();
 }
