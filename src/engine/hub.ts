@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { openSqliteStore, type Store } from '../adapters/sqlite/index.js';
+import { WriteGate } from '../adapters/sqlite/write-gate.js';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { ContentCatalogue } from './catalogue.js';
@@ -43,7 +44,8 @@ export interface Hub extends DefinitionCaches {
 export async function startHub(config: Config, log: Logger, clock: Clock = systemClock): Promise<Hub> {
   // Processing on a thread of its own runs on the system clock; a virtual one keeps it here.
   const onThread = config.processing === 'thread' && clock === systemClock;
-  const store = openSqliteStore(config.dataDir, config.durability, { readBack: !onThread });
+  const gate = onThread ? new WriteGate() : undefined;
+  const store = openSqliteStore(config.dataDir, config.durability, { readBack: !onThread, ...(gate ? { gate: { gate, side: 'api' } } : {}) });
   await store.workspaces.ensureWorkspace(DEFAULT_WORKSPACE, 'Default');
   const lag = { of: (): number => 0 };
   const metrics = new Metrics(() => lag.of());
@@ -52,7 +54,7 @@ export async function startHub(config: Config, log: Logger, clock: Clock = syste
     processed: (n) => metrics.processed.inc(n),
     failed: (e) => log.error({ err: e }, 'processing failed; retrying'),
   };
-  const proc: Processing = onThread ? new ProcessingThread(config, hooks) : processorOf(store, config, clock, caches, hooks);
+  const proc: Processing = gate ? new ProcessingThread(config, hooks, gate) : processorOf(store, config, clock, caches, hooks);
   lag.of = () => proc.lag;
   const ingestor = new Ingestor(store.log, config, () => proc.lag, {
     committed: (events, seconds, head) => {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
+import { WriteGate } from '../adapters/sqlite/write-gate.js';
 import { FollowsLog } from './log-position.js';
 import type { Processing, ProcessingHooks } from './processing.js';
 
@@ -42,13 +43,14 @@ export class ProcessingThread extends FollowsLog implements Processing {
   constructor(
     private readonly config: Config,
     private readonly hooks: ProcessingHooks,
+    private readonly gate: WriteGate = new WriteGate(),
   ) {
     super();
   }
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER, { workerData: { config: this.config } });
+      const worker = new Worker(WORKER, { workerData: { config: this.config, gate: this.gate.buffer } });
       this.worker = worker;
       let started = false;
       worker.on('message', (m: FromProcessing) => {

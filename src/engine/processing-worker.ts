@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStore } from '../adapters/sqlite/index.js';
+import { WriteGate } from '../adapters/sqlite/write-gate.js';
 import type { Config } from '../config.js';
 import { systemClock } from '../ports/clock.js';
 import { definitionCaches, processorOf } from './processing.js';
@@ -11,8 +12,8 @@ import type { FromProcessing, ToProcessing } from './processing-thread.js';
  */
 const port = parentPort;
 if (port === null) throw new Error('processing-worker.js runs as a worker thread');
-const { config } = workerData as { config: Config };
-const store = openSqliteStore(config.dataDir, config.durability, { checkpoints: false });
+const { config, gate } = workerData as { config: Config; gate: SharedArrayBuffer };
+const store = openSqliteStore(config.dataDir, config.durability, { checkpoints: false, gate: { gate: new WriteGate(gate), side: 'processing' } });
 const caches = definitionCaches(store);
 const post = (m: FromProcessing): void => port.postMessage(m);
 const processor = processorOf(store, config, systemClock, caches, {

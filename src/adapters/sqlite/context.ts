@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { ContextChange, ContextStore, StoredContextValue } from '../../ports/context.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   dimension: string;
@@ -25,7 +26,10 @@ export class SqliteContext implements ContextStore {
   /** Per keying trait: the statement that touches the profiles with a given value of it. */
   private readonly touch = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     const count = db.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'context' RETURNING seq").pluck();
     this.s = {
       put: db.prepare(
@@ -57,8 +61,7 @@ export class SqliteContext implements ContextStore {
   }
 
   put(ws: string, v: StoredContextValue): Promise<void> {
-    this.write.put(ws, v);
-    return Promise.resolve();
+    return this.writes(() => this.write.put(ws, v));
   }
 
   get(ws: string, dimension: string, key: string): Promise<StoredContextValue | undefined> {
@@ -75,7 +78,7 @@ export class SqliteContext implements ContextStore {
   }
 
   remove(ws: string, dimension: string, key: string): Promise<boolean> {
-    return Promise.resolve(this.write.remove(ws, dimension, key));
+    return this.writes(() => this.write.remove(ws, dimension, key));
   }
 
   changes(): Promise<number> {
@@ -97,7 +100,7 @@ export class SqliteContext implements ContextStore {
   }
 
   touchProfiles(ws: string, trait: string, value: string, at: number): Promise<number> {
-    return Promise.resolve(this.touchBy(trait).run({ at, ws, value }).changes);
+    return this.writes(() => this.touchBy(trait).run({ at, ws, value }).changes);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { Contributor } from '../../core/contributors/contributor.js';
 import type { ContributorHealth, ContributorStore, StoredContributor } from '../../ports/outbox.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   id: string;
@@ -19,7 +20,10 @@ const fromRow = (r: Row): StoredContributor => ({
 export class SqliteContributors implements ContributorStore {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       list: db.prepare('SELECT * FROM contributors WHERE workspace_id = ? ORDER BY id'),
       get: db.prepare('SELECT * FROM contributors WHERE workspace_id = ? AND id = ?'),
@@ -65,7 +69,6 @@ export class SqliteContributors implements ContributorStore {
   }
 
   recordAttempt(workspaceId: string, contributor: string, error: string | undefined, now: number): Promise<void> {
-    this.s.attempt.run(workspaceId, contributor, error === undefined ? 0 : 1, error === undefined ? now : null, error?.slice(0, 500) ?? null, error === undefined ? null : now);
-    return Promise.resolve();
+    return this.writes(() => void this.s.attempt.run(workspaceId, contributor, error === undefined ? 0 : 1, error === undefined ? now : null, error?.slice(0, 500) ?? null, error === undefined ? null : now));
   }
 }

@@ -6,6 +6,7 @@ import type { Channel, Purpose } from '../../core/journeys/definition.js';
 import { encodeDecision } from './decision-body.js';
 import { suppressionAddresses } from '../../core/arbitration/suppression.js';
 import type { ContactLedger, ContactSubject } from '../../ports/decisions.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface ContactRow {
   at: number;
@@ -124,7 +125,10 @@ export class SqliteContactLedger implements ContactLedger {
   private readonly group;
   private pending: Pending[] = [];
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly turn: ApiWrites = writeAtOnce,
+  ) {
     this.writes = new SqliteDecisionWrites(db);
     this.s = {
       mergedInto: db.prepare('SELECT merged_into FROM profiles WHERE id = ?').pluck(),
@@ -179,15 +183,16 @@ export class SqliteContactLedger implements ContactLedger {
   decide<T>(subject: ContactSubject, window: LedgerWindow, decide: Parameters<ContactLedger['decide']>[2]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ subject, window, decide, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
     });
   }
 
-  private flush(): void {
-    const group = this.pending.splice(0);
+  private async flush(): Promise<void> {
+    // The group is taken when its turn comes: requests that arrived meanwhile join it.
+    let group: Pending[] = [];
     let settled: Settled[];
     try {
-      settled = this.group.immediate(group);
+      settled = await this.turn(() => this.group.immediate((group = this.pending.splice(0))));
     } catch (error) {
       for (const r of group) r.reject(error);
       return;
@@ -200,9 +205,7 @@ export class SqliteContactLedger implements ContactLedger {
   }
 
   shown(workspaceId: string, decisionId: string, items: readonly string[], now: number): Promise<number> {
-    let n = 0;
-    for (const item of items) n += this.s.shown.run(decisionId, workspaceId, item, now).changes;
-    return Promise.resolve(n);
+    return this.turn(() => items.reduce((n, item) => n + this.s.shown.run(decisionId, workspaceId, item, now).changes, 0));
   }
 
   expire(workspaceId: string, decisionsBefore: number, contactsBefore: number, now: number, limit: number): Promise<number> {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryAdapter, DeliveryResult, OutboundMessage } from '../../ports/delivery.js';
 import type { InboxMessage, InboxStore } from '../../ports/outbox.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   key: string;
@@ -22,7 +23,10 @@ const fromRow = (r: Row): InboxMessage => ({
 export class SqliteInbox implements InboxStore, DeliveryAdapter {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       put: db.prepare("INSERT OR IGNORE INTO inbox (key, workspace_id, profile_id, body, status, created_at, updated_at) VALUES (?, ?, ?, ?, 'unread', ?, ?)"),
       list: db.prepare("SELECT * FROM inbox WHERE profile_id = ? AND workspace_id = ? AND status != 'dismissed' ORDER BY created_at DESC, key DESC LIMIT ?"),
@@ -33,8 +37,10 @@ export class SqliteInbox implements InboxStore, DeliveryAdapter {
 
   send(m: OutboundMessage): Promise<DeliveryResult> {
     const now = Date.now();
-    this.s.put.run(m.key, m.meta.workspaceId, m.meta.profileId, JSON.stringify(m.payload ?? {}), now, now);
-    return Promise.resolve({ ok: true, providerId: `inbox:${m.key}` });
+    return this.writes(() => {
+      this.s.put.run(m.key, m.meta.workspaceId, m.meta.profileId, JSON.stringify(m.payload ?? {}), now, now);
+      return { ok: true, providerId: `inbox:${m.key}` };
+    });
   }
 
   list(workspaceId: string, profileId: string, limit: number): Promise<readonly InboxMessage[]> {

@@ -29,6 +29,7 @@ import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteInbox } from './inbox.js';
 import { SqliteMailbox } from './mailbox.js';
 import { SqliteOutbox } from './outbox.js';
+import { writeAtOnce, type ApiWrites, type WriteGate } from './write-gate.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
@@ -66,6 +67,8 @@ export interface StoreOptions {
   readonly readBack?: boolean;
   /** Whether this store runs the checkpoint thread (default true); a second store over the same files in the same process does not. */
   readonly checkpoints?: boolean;
+  /** With processing on a thread of its own: the turns at `state.db`'s write lock, and which side this store is on. */
+  readonly gate?: { readonly gate: WriteGate; readonly side: 'processing' | 'api' };
 }
 
 /**
@@ -82,26 +85,28 @@ export function openSqliteStore(dataDir: string, durability: Durability, options
   const readDb = openDatabase(join(dataDir, 'state.db'), durability, true);
   const checkpointer = options.checkpoints === false ? undefined : startCheckpointer([join(dataDir, 'log.db'), join(dataDir, 'state.db')]);
   const log = new SqliteEventLog(logDb, options.readBack ?? true);
+  const gate = options.gate;
+  const api: ApiWrites = gate?.side === 'api' ? (fn) => gate.gate.write(fn) : writeAtOnce;
   return {
     log,
-    state: new SqliteStateStore(stateDb),
+    state: new SqliteStateStore(stateDb, gate?.side === 'processing' ? gate.gate : undefined),
     reader: new SqliteProfileReader(readDb),
     workspaces: new SqliteWorkspaces(stateDb),
     definitions: new SqliteDefinitions(stateDb),
     changes: new SqliteChangeCount(stateDb),
     audiences: new SqliteAudienceReader(readDb),
-    context: new SqliteContext(stateDb),
+    context: new SqliteContext(stateDb, api),
     journeys: new SqliteJourneys(stateDb),
     idempotency: new SqliteIdempotency(stateDb),
     policies: new SqlitePolicies(stateDb),
     decisions: new SqliteDecisionReader(readDb),
-    ledger: new SqliteContactLedger(stateDb),
+    ledger: new SqliteContactLedger(stateDb, api),
     suppressions: new SqliteSuppressions(stateDb),
-    outbox: new SqliteOutbox(stateDb),
-    contributors: new SqliteContributors(stateDb),
-    mailbox: new SqliteMailbox(stateDb),
+    outbox: new SqliteOutbox(stateDb, api),
+    contributors: new SqliteContributors(stateDb, api),
+    mailbox: new SqliteMailbox(stateDb, api),
     templates: new SqliteTemplates(stateDb),
-    inbox: new SqliteInbox(stateDb),
+    inbox: new SqliteInbox(stateDb, api),
     content: new SqliteContent(stateDb),
     close: async () => {
       await checkpointer?.stop();

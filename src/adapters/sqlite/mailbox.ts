@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryAdapter, DeliveryResult, OutboundMessage } from '../../ports/delivery.js';
 import type { MailboxMessage, MailboxStore } from '../../ports/outbox.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 /**
  * The built-in capture contributor: messages land in the local mailbox (`xhub mailbox`,
@@ -10,7 +11,10 @@ import type { MailboxMessage, MailboxStore } from '../../ports/outbox.js';
 export class SqliteMailbox implements MailboxStore, DeliveryAdapter {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       put: db.prepare('INSERT OR IGNORE INTO mailbox (key, workspace_id, channel, recipient, body, at) VALUES (?, ?, ?, ?, ?, ?)'),
       list: db.prepare('SELECT body FROM mailbox WHERE workspace_id = ? ORDER BY at DESC, key DESC LIMIT ?').pluck(),
@@ -19,8 +23,7 @@ export class SqliteMailbox implements MailboxStore, DeliveryAdapter {
   }
 
   put(workspaceId: string, m: MailboxMessage): Promise<void> {
-    this.s.put.run(m.key, workspaceId, m.channel, m.to, JSON.stringify(m), m.at);
-    return Promise.resolve();
+    return this.writes(() => void this.s.put.run(m.key, workspaceId, m.channel, m.to, JSON.stringify(m), m.at));
   }
 
   list(workspaceId: string, opts: { readonly to?: string; readonly limit: number }): Promise<readonly MailboxMessage[]> {

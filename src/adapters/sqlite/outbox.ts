@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { OutboxMessage } from '../../core/contributors/outbox.js';
 import type { OutboxGroup, OutboxRow, OutboxStore } from '../../ports/outbox.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   key: string;
@@ -41,7 +42,10 @@ export class SqliteOutbox implements OutboxStore {
   private readonly s;
   private readonly dueLeavingOut = new Map<number, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       nextDue: db.prepare("SELECT min(next_at) FROM outbox WHERE status = 'pending'").pluck(),
       delivered: db.prepare("UPDATE outbox SET status = 'delivered', attempts = attempts + 1, next_at = NULL, done_at = ? WHERE key = ? AND status = 'pending'"),
@@ -79,13 +83,11 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   delivered(key: string, now: number): Promise<void> {
-    this.s.delivered.run(now, key);
-    return Promise.resolve();
+    return this.writes(() => void this.s.delivered.run(now, key));
   }
 
   failed(key: string, attempts: number, error: string, nextAt: number | undefined, now: number): Promise<void> {
-    this.s.failed.run(nextAt === undefined ? 'dead' : 'pending', attempts, nextAt ?? null, error.slice(0, 1000), nextAt === undefined ? now : null, key);
-    return Promise.resolve();
+    return this.writes(() => void this.s.failed.run(nextAt === undefined ? 'dead' : 'pending', attempts, nextAt ?? null, error.slice(0, 1000), nextAt === undefined ? now : null, key));
   }
 
   dead(workspaceId: string, limit: number): Promise<readonly OutboxRow[]> {

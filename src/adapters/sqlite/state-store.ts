@@ -13,6 +13,7 @@ import { ProfileCache, type CachedProfile } from './profile-cache.js';
 import { stateStatements, TIMELINE_CHUNK } from './state-statements.js';
 
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
+import type { WriteGate } from './write-gate.js';
 
 
 /**
@@ -37,7 +38,10 @@ export class SqliteStateStore implements StateStore {
   /** `profile_writes` as the transaction being run leaves it. */
   private written = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly gate?: WriteGate,
+  ) {
     this.s = stateStatements(db);
     this.audiences = new SqliteAudiences(db, this.cache);
     this.journeyStates = new SqliteJourneyStates(db);
@@ -131,8 +135,9 @@ export class SqliteStateStore implements StateStore {
     return Promise.resolve(this.committing(() => this.audienceUnit.immediate(select, work, journeys)));
   }
 
-  /** Runs a write transaction (see `transaction`); the profile cache keeps what it wrote only if it committed. */
+  /** Runs a write transaction (see `transaction`), in its turn (see `WriteGate`); the profile cache keeps what it wrote only if it committed. */
   private committing<T>(tx: () => T): T {
+    this.gate?.enterProcessing();
     try {
       const r = tx();
       this.cache.committed(this.written);
@@ -140,6 +145,8 @@ export class SqliteStateStore implements StateStore {
     } catch (e) {
       this.cache.rolledBack();
       throw e;
+    } finally {
+      this.gate?.leaveProcessing();
     }
   }
 

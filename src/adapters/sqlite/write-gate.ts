@@ -1,0 +1,61 @@
+import { performance } from 'node:perf_hooks';
+
+const PROCESSING = 0;
+const API = 1;
+/** How long the processing thread lets the API's writers go first before it takes its turn anyway. */
+const MAX_YIELD_MS = 20;
+
+/**
+ * Turns at `state.db`'s write lock between the processing thread and the main thread (the API's
+ * writers: decisions, dispatch). SQLite makes a writer that finds the lock taken wait in its busy
+ * handler, its thread blocked: on the main thread, HTTP stops for as long as processing's
+ * transactions keep coming (seconds while it catches up). So processing says when it is in a write
+ * transaction, and an API writer waits for the end of it without blocking its thread; an API writer
+ * says it is waiting, and processing lets it go first (waiting, on its own thread, at most
+ * `MAX_YIELD_MS`) before its next transaction.
+ */
+export class WriteGate {
+  /** [PROCESSING]: 1 while processing is in a write transaction; [API]: API writers waiting or writing. */
+  private readonly flags: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.flags = new Int32Array(buffer);
+  }
+
+  /** Processing, before a write transaction: lets waiting API writers go first, then holds its turn. */
+  enterProcessing(): void {
+    const deadline = performance.now() + MAX_YIELD_MS;
+    for (;;) {
+      Atomics.store(this.flags, PROCESSING, 1);
+      const waiting = Atomics.load(this.flags, API);
+      const left = deadline - performance.now();
+      if (waiting === 0 || left <= 0) return;
+      this.leaveProcessing();
+      Atomics.wait(this.flags, API, waiting, left);
+    }
+  }
+
+  leaveProcessing(): void {
+    Atomics.store(this.flags, PROCESSING, 0);
+    Atomics.notify(this.flags, PROCESSING);
+  }
+
+  /** An API write: run once processing is out of its write transaction, waited for without blocking the thread. */
+  async write<T>(fn: () => T): Promise<T> {
+    Atomics.add(this.flags, API, 1);
+    try {
+      while (Atomics.load(this.flags, PROCESSING) === 1) {
+        const w = Atomics.waitAsync(this.flags, PROCESSING, 1, 100);
+        if (w.async) await w.value;
+      }
+      return fn();
+    } finally {
+      Atomics.sub(this.flags, API, 1);
+      Atomics.notify(this.flags, API);
+    }
+  }
+}
+
+/** How an adapter on the API's side writes `state.db`: at once, or through the gate when processing runs on a thread of its own. */
+export type ApiWrites = <T>(fn: () => T) => Promise<T>;
+export const writeAtOnce: ApiWrites = (fn) => Promise.resolve(fn());
