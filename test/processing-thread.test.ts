@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Worker } from 'node:worker_threads';
+import type { WriteGate } from '../src/adapters/sqlite/write-gate.js';
 import { ProcessingThread } from '../src/engine/processing-thread.js';
 import { Processor } from '../src/engine/processor.js';
 import { admin, sendBatch, settled, startTestHub, type TestHub } from './helpers.js';
@@ -78,6 +79,21 @@ describe('processing on a thread of its own (the default on the system clock)', 
       expect(changed.statusCode, changed.body).toBe(200);
       await settled(t);
       expect(await count(t, seg)).toBe(3); // u9, u12, u15
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("a thread that dies inside a write transaction does not hold up the API's writes", async () => {
+    const t = await startTestHub();
+    try {
+      const thread = t.hub.processor as unknown as { worker: Worker; gate: WriteGate };
+      thread.gate.enterProcessing(); // as the thread would have left it
+      const exited = new Promise((r) => thread.worker.once('exit', r));
+      await thread.worker.terminate();
+      await exited;
+      const write = t.hub.store.context.put('ws_default', { dimension: 'weather', key: 'Lyon', value: { rain: true }, updatedAt: 1 }).then(() => 'written');
+      expect(await Promise.race([write, new Promise((r) => setTimeout(() => r('still waiting'), 2_000))])).toBe('written');
     } finally {
       await t.close();
     }

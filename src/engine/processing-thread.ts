@@ -73,6 +73,8 @@ export class ProcessingThread extends FollowsLog implements Processing {
       worker.on('error', (e) => (started ? this.hooks.failed(e) : reject(e)));
       worker.on('exit', () => {
         this.worker = undefined;
+        // A thread that ended holds no transaction: the API's writers must not wait for it.
+        this.gate.leaveProcessing();
         for (const resolveIdle of this.idleWaiters.values()) resolveIdle();
         this.idleWaiters.clear();
         if (started && !this.stopping) this.restart = setTimeout(() => void this.start().catch((e: unknown) => this.hooks.failed(e)), RESTART_MS);
