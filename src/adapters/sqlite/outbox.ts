@@ -34,7 +34,7 @@ export class SqliteOutboxWrites {
   }
 }
 
-/** At most this many groups are passed over by one read (beyond, their rows are read and left in memory). */
+/** At most this many groups are passed over by one read (beyond, their rows are read, and the dispatcher passes them over itself). */
 const MAX_PASSED_OVER = 32;
 
 /** The dispatcher's side of the outbox. */

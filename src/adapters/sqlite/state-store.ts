@@ -11,10 +11,8 @@ import { SqliteJourneyStates } from './journey-states.js';
 import { SqliteOutboxWrites } from './outbox.js';
 import { ProfileCache, type CachedProfile } from './profile-cache.js';
 import { stateStatements, TIMELINE_CHUNK } from './state-statements.js';
-
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 import type { WriteGate } from './write-gate.js';
-
 
 /**
  * Profiles kept in memory between batches (most events are of a profile seen recently): 20,000 to
