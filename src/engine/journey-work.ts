@@ -1,6 +1,7 @@
 import { mergeContacts, type ContactFacts } from '../core/arbitration/decision.js';
 import type { HubEvent } from '../core/events/event.js';
 import { journeyStep, type JourneyProfileInput } from '../core/journeys/batch.js';
+import { mergesByWinner } from '../core/identity/snapshot.js';
 import type { JourneyEvent } from '../core/journeys/state.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
 import { byTime } from '../core/segments/audience.js';
@@ -37,10 +38,10 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
     const happened = eventsByProfile(inputs, events);
     const fresh = new Map((inputs.audience?.audiences ?? []).map((a) => [a.profileId, a.state]));
     const defs = o.audiences.input(now);
-    const losers = mergedAway(inputs);
+    const losers = mergesByWinner(inputs.identity?.merges ?? []);
     const input: JourneyProfileInput[] = profiles.map((p) => {
       const audience = fresh.get(p.id) ?? inputs.audiences.get(p.id)?.state;
-      const merged = losers.get(p.id) ?? [];
+      const merged = (losers.get(p.id) ?? []).map((m) => m.loserId);
       return {
         profile: p,
         facts: conditionFacts(p, audience, defs.definitions(p.workspaceId), defs.context(p.workspaceId), now),
@@ -56,17 +57,6 @@ export function journeyWork(o: JourneyWorkOptions, now: number, events?: Readonl
     });
     return out.states.length + out.hubEvents.length + out.profiles.length + out.decisions.length > 0 ? out : undefined;
   } };
-}
-
-/** The profiles merged away in this step, by the profile they were merged into. */
-function mergedAway(inputs: JourneyInputs): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const m of inputs.identity?.merges ?? []) {
-    const list = out.get(m.winnerId);
-    if (list) list.push(m.loserId);
-    else out.set(m.winnerId, [m.loserId]);
-  }
-  return out;
 }
 
 const NO_CONTACTS: ContactFacts = { ledger: [], suppressed: new Set() };

@@ -20,6 +20,17 @@ export interface MergeRecord {
   readonly at: number;
 }
 
+/** A batch's merges by the profile that survived them, in the order they happened. */
+export function mergesByWinner(merges: readonly MergeRecord[]): Map<string, MergeRecord[]> {
+  const out = new Map<string, MergeRecord[]>();
+  for (const m of merges) {
+    const list = out.get(m.winnerId);
+    if (list) list.push(m);
+    else out.set(m.winnerId, [m]);
+  }
+  return out;
+}
+
 /** A link the rules refused: the identifier stayed where it was and the event went elsewhere. */
 export interface IdentityDecision {
   readonly workspaceId: string;

@@ -1,7 +1,7 @@
 import type { ConditionFacts, ContextValue } from '../conditions/evaluate.js';
 import { isTimeZone } from '../conditions/time.js';
 import type { HubEvent } from '../events/event.js';
-import type { BatchOutcome } from '../identity/snapshot.js';
+import { mergesByWinner, type BatchOutcome } from '../identity/snapshot.js';
 import type { ProfileState } from '../profiles/profile.js';
 import { emptyState, mergeStates, valueOf } from '../traits/computed.js';
 import { advance, byTime, EMPTY_AUDIENCE, sameAudience, type AudienceDefinitions, type AudienceState, type MembershipChange, type ProfileFacts, type Replay, type StoredEvent } from './audience.js';
@@ -70,8 +70,7 @@ export function audienceStep(input: AudienceInput): AudienceOutcome {
     }
     return out;
   };
-  const mergesInto = new Map<string, (typeof identity.merges)[number][]>();
-  for (const m of identity.merges) mergesInto.set(m.winnerId, [...(mergesInto.get(m.winnerId) ?? []), m]);
+  const mergesInto = mergesByWinner(identity.merges);
   const live = identity.profiles.filter((p) => p.mergedInto === undefined);
   const audiences: AudienceOutcome['audiences'][number][] = [];
   const changes: AudienceOutcome['changes'][number][] = [];
