@@ -1,5 +1,5 @@
 import type { AudienceOutcome } from '../core/segments/batch.js';
-import { factEvent, rebuildStep, replayOf, timerStep } from '../core/segments/batch.js';
+import { factEvent, factSelection, rebuildStep, replayOf, timerStep } from '../core/segments/batch.js';
 import type { StoredEvent } from '../core/segments/audience.js';
 import type { Clock } from '../ports/clock.js';
 import type { AudienceReader } from '../ports/audience-reader.js';
@@ -69,14 +69,14 @@ export class AudienceJobs {
   /** Each profile's events of the names `reads`, as conditions see them, oldest first: one read of positions and one of the log for the chunk. */
   private async histories(ids: readonly string[], reads: ReadonlySet<string>): Promise<Map<string, StoredEvent[]>> {
     const positions = await this.p.state.histories(ids);
-    const events = new Map((await this.p.log.get([...positions.values()].flat())).map((l) => [l.seq, l.event]));
+    const events = new Map((await this.p.log.getSelected([...positions.values()].flat(), factSelection(reads))).map((l) => [l.seq, l.event]));
     const out = new Map<string, StoredEvent[]>();
     for (const [id, seqs] of positions) {
       const facts: StoredEvent[] = [];
       for (const seq of seqs) {
         const e = events.get(seq);
         const fact = e && factEvent(e);
-        if (fact && reads.has(fact.event)) facts.push(fact);
+        if (fact) facts.push(fact);
       }
       out.set(id, facts);
     }

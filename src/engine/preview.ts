@@ -1,6 +1,7 @@
 import { evaluate } from '../core/conditions/evaluate.js';
 import type { Condition } from '../core/conditions/schema.js';
-import { facts, factEvent } from '../core/segments/batch.js';
+import { facts, factEvent, factSelection } from '../core/segments/batch.js';
+import { dependenciesOf } from '../core/segments/dependencies.js';
 import { byTime, type StoredEvent } from '../core/segments/audience.js';
 import { isHubSeq } from '../ports/profile-reader.js';
 import type { Hub } from './hub.js';
@@ -13,12 +14,13 @@ export async function previewCondition(hub: Hub, workspaceId: string, condition:
   const total = await audiences.liveProfiles(workspaceId);
   const ids = await audiences.sample(workspaceId, PREVIEW_SAMPLE);
   const now = hub.clock.now();
+  const selection = factSelection(dependenciesOf(condition).events.keys());
   let matched = 0;
   for (const id of ids) {
     const profile = await reader.byId(workspaceId, id);
     if (!profile) continue;
     const positions = await reader.timeline(workspaceId, id, 10_000);
-    const events = (await log.get(positions.filter((p) => !isHubSeq(p.seq)).map((p) => p.seq)))
+    const events = (await log.getSelected(positions.filter((p) => !isHubSeq(p.seq)).map((p) => p.seq), selection))
       .map((l) => factEvent(l.event))
       .filter((e): e is StoredEvent => e !== undefined)
       .sort(byTime);

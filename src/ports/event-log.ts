@@ -14,6 +14,12 @@ export interface AppendOutcome {
   readonly head: number;
 }
 
+/** Which events of the log a reader wants (see `factSelection`). */
+export interface EventSelection {
+  readonly events: readonly string[];
+  readonly types: readonly string[];
+}
+
 /** The durable, ordered, append-only event log. `append` resolves only after the events are committed. */
 export interface EventLog {
   append(events: readonly NewEvent[]): Promise<AppendOutcome>;
@@ -21,6 +27,8 @@ export interface EventLog {
   readAfter(after: number, limit: number): Promise<readonly LoggedEvent[]>;
   /** Events by sequence number (missing ones are left out). */
   get(seqs: readonly number[]): Promise<readonly LoggedEvent[]>;
+  /** As `get`, only track events named in `selection.events` and calls of a type in `selection.types` (the others are not read). */
+  getSelected(seqs: readonly number[], selection: EventSelection): Promise<readonly LoggedEvent[]>;
   head(): Promise<number>;
   close(): Promise<void>;
 }

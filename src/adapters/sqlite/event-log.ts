@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { HubEvent, LoggedEvent } from '../../core/events/event.js';
-import type { AppendOutcome, EventLog, NewEvent } from '../../ports/event-log.js';
+import type { AppendOutcome, EventLog, EventSelection, NewEvent } from '../../ports/event-log.js';
 
 type Row = { seq: number; workspace_id: string; body: string };
 
@@ -12,6 +12,7 @@ export class SqliteEventLog implements EventLog {
   private readonly insert;
   private readonly after;
   private readonly bySeq;
+  private readonly selected;
   private readonly maxSeq;
   private readonly appendAll;
   /**
@@ -32,6 +33,11 @@ export class SqliteEventLog implements EventLog {
     );
     this.after = db.prepare('SELECT seq, workspace_id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.bySeq = db.prepare('SELECT seq, workspace_id, body FROM events WHERE seq IN (SELECT value FROM json_each(?))');
+    // SQLite reads the names out of the bodies, so those of other events are never parsed here.
+    this.selected = db.prepare(
+      `SELECT seq, workspace_id, body FROM events WHERE seq IN (SELECT value FROM json_each(@seqs)) AND (body ->> '$.type' IN (SELECT value FROM json_each(@types))
+         OR (body ->> '$.type' = 'track' AND body ->> '$.event' IN (SELECT value FROM json_each(@events))))`,
+    );
     this.maxSeq = db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events').pluck();
     this.appendAll = db.transaction((events: readonly NewEvent[]): AppendOutcome => {
       let appended = 0;
@@ -83,14 +89,12 @@ export class SqliteEventLog implements EventLog {
 
   /** The events at `seqs`, in that order (those not in the log left out), read in one statement. */
   get(seqs: readonly number[]): Promise<readonly LoggedEvent[]> {
-    const rows = new Map<number, Row>();
-    for (const r of this.bySeq.iterate(JSON.stringify(seqs)) as Iterable<Row>) rows.set(r.seq, r);
-    const out: LoggedEvent[] = [];
-    for (const seq of seqs) {
-      const row = rows.get(seq);
-      if (row) out.push(toLogged(row));
-    }
-    return Promise.resolve(out);
+    return Promise.resolve(inOrder(seqs, this.bySeq.iterate(JSON.stringify(seqs)) as Iterable<Row>));
+  }
+
+  getSelected(seqs: readonly number[], selection: EventSelection): Promise<readonly LoggedEvent[]> {
+    const rows = this.selected.iterate({ seqs: JSON.stringify(seqs), types: JSON.stringify(selection.types), events: JSON.stringify(selection.events) });
+    return Promise.resolve(inOrder(seqs, rows as Iterable<Row>));
   }
 
   head(): Promise<number> {
@@ -101,6 +105,18 @@ export class SqliteEventLog implements EventLog {
     this.db.close();
     return Promise.resolve();
   }
+}
+
+/** The rows' events in the order of `seqs`. */
+function inOrder(seqs: readonly number[], found: Iterable<Row>): LoggedEvent[] {
+  const rows = new Map<number, Row>();
+  for (const r of found) rows.set(r.seq, r);
+  const out: LoggedEvent[] = [];
+  for (const seq of seqs) {
+    const row = rows.get(seq);
+    if (row) out.push(toLogged(row));
+  }
+  return out;
 }
 
 const toLogged = (row: Row): LoggedEvent => ({ seq: row.seq, workspaceId: row.workspace_id, event: JSON.parse(row.body) as HubEvent });

@@ -1,4 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { Identifier } from '../../core/identity/identifier.js';
+import type { ProfileState } from '../../core/profiles/profile.js';
+import { profileFromRow, type ProfileRow } from './rows.js';
 
 /** Timeline rows written per multi-row INSERT: fewer statement calls on the hottest write. */
 export const TIMELINE_CHUNK = 64;
@@ -9,11 +12,15 @@ export function stateStatements(db: Database.Database) {
     cursor: db.prepare("SELECT seq FROM cursors WHERE name = 'profiles'").pluck(),
     profileWrites: db.prepare("SELECT seq FROM cursors WHERE name = 'profile_writes'").pluck(),
     wroteProfiles: db.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'profile_writes' RETURNING seq").pluck(),
-    histories: db.prepare('SELECT profile_id, seq FROM timeline WHERE profile_id IN (SELECT value FROM json_each(?)) AND seq < ? ORDER BY profile_id, ts, seq'),
+    histories: db.prepare('SELECT value AS profile_id, (SELECT json_group_array(seq ORDER BY ts, seq) FROM timeline WHERE profile_id = value AND seq < ?) AS seqs FROM json_each(?)'),
     setCursor: db.prepare("UPDATE cursors SET seq = ? WHERE name = 'profiles'"),
     profileOf: db.prepare('SELECT profile_id FROM identifiers WHERE workspace_id = ? AND type = ? AND value = ?').pluck(),
     profile: db.prepare('SELECT * FROM profiles WHERE id = ?'),
     identifiersOf: db.prepare('SELECT type, value FROM identifiers WHERE profile_id = ?'),
+    profilesIn: db.prepare(
+      `SELECT p.*, (SELECT json_group_array(json_object('type', type, 'value', value)) FROM identifiers WHERE profile_id = p.id) AS identifiers
+       FROM profiles p WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
     group: db.prepare('SELECT * FROM groups WHERE workspace_id = ? AND group_id = ?'),
     upsertProfile: db.prepare(
       `INSERT INTO profiles (id, workspace_id, v, traits, trait_stamps, groups, merged_from, merged_into, created_at, updated_at)
@@ -49,4 +56,14 @@ export function stateStatements(db: Database.Database) {
          trait_stamps = excluded.trait_stamps, updated_at = excluded.updated_at`,
     ),
   };
+}
+
+/** Profiles as stored, with their identifiers, read in one statement (those not stored are left out). */
+export function storedProfiles(s: ReturnType<typeof stateStatements>, ids: readonly string[]): Map<string, ProfileState> {
+  const out = new Map<string, ProfileState>();
+  if (ids.length === 0) return out;
+  for (const row of s.profilesIn.iterate(JSON.stringify(ids)) as Iterable<ProfileRow & { identifiers: string }>) {
+    out.set(row.id, profileFromRow(row, JSON.parse(row.identifiers) as Identifier[]));
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { SqliteDecisionWrites } from './decisions.js';
 import { SqliteJourneyStates } from './journey-states.js';
 import { SqliteOutboxWrites } from './outbox.js';
 import { ProfileCache, type CachedProfile } from './profile-cache.js';
-import { stateStatements, TIMELINE_CHUNK } from './state-statements.js';
+import { stateStatements, storedProfiles, TIMELINE_CHUNK } from './state-statements.js';
 import { groupFromRow, groupToRow, PROFILE_ROW_VERSION, profileFromRow, profileToRow, type GroupRow, type ProfileRow } from './rows.js';
 import type { WriteGate } from './write-gate.js';
 
@@ -102,9 +102,10 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  /** Profiles of timers and backfills: read as they are, not kept in the cache (a backfill reads each profile once, and would only churn it). */
+  /** Profiles of timers and backfills: read as they are, all at once, not kept in the cache (a backfill reads each profile once, and would only churn it). */
   private liveProfiles(ids: readonly string[]): ProfileState[] {
-    return ids.map((id) => (this.cache.profile(id) ?? this.storedProfile(id))?.state).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
+    const stored = storedProfiles(this.s, ids.filter((id) => !this.cache.profile(id)));
+    return ids.map((id) => this.cache.profile(id)?.state ?? stored.get(id)).filter((p): p is ProfileState => p !== undefined && p.mergedInto === undefined);
   }
 
   /** Runs a journey step on its stored inputs: states and contacts of `all` (the profiles and those merged into them in this step). */
@@ -155,8 +156,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   histories(profileIds: readonly string[]): Promise<ReadonlyMap<string, readonly number[]>> {
-    const out = new Map<string, number[]>(profileIds.map((id) => [id, []]));
-    for (const r of this.s.histories.iterate(JSON.stringify(profileIds), HUB_SEQ) as Iterable<{ profile_id: string; seq: number }>) out.get(r.profile_id)?.push(r.seq);
+    const out = new Map<string, number[]>();
+    for (const r of this.s.histories.iterate(HUB_SEQ, JSON.stringify(profileIds)) as Iterable<{ profile_id: string; seqs: string }>) out.set(r.profile_id, JSON.parse(r.seqs) as number[]);
     return Promise.resolve(out);
   }
 

@@ -29,11 +29,20 @@ export interface AudienceOutcome {
   readonly removed: readonly string[];
 }
 
+/** The names conditions know page and screen calls by. */
+const VIEWED = { page: 'Page Viewed', screen: 'Screen Viewed' } as const;
+
 /** The name conditions and computed traits know an event by: a track's name, `Page Viewed`, `Screen Viewed`. */
 export function factEvent(e: HubEvent): StoredEvent | undefined {
-  const name = e.type === 'track' ? e.event : e.type === 'page' ? 'Page Viewed' : e.type === 'screen' ? 'Screen Viewed' : undefined;
+  const name = e.type === 'track' ? e.event : e.type === 'page' || e.type === 'screen' ? VIEWED[e.type] : undefined;
   if (name === undefined) return undefined;
   return { event: name, ts: Date.parse(e.timestamp), messageId: e.messageId, properties: { ...e.properties, ...(e.name ? { name: e.name } : {}) } };
+}
+
+/** The log's events whose facts bear one of `names`: track events of those names, and the calls known by one. */
+export function factSelection(names: Iterable<string>): { readonly events: readonly string[]; readonly types: readonly string[] } {
+  const events = [...names];
+  return { events, types: Object.entries(VIEWED).filter(([, name]) => events.includes(name)).map(([type]) => type) };
 }
 
 export interface AudienceInput {
