@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ContentItem } from '../../core/content/item.js';
 import type { ContentStore, StoredContent } from '../../ports/content.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 /** Stored payloads carry a version. */
 const CONTENT_ROW_VERSION = 1;
@@ -18,7 +19,10 @@ const bodyOf = (item: ContentItem): string => JSON.stringify({ v: CONTENT_ROW_VE
 export class SqliteContent implements ContentStore {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       all: db.prepare('SELECT body, created_at, updated_at FROM content_items WHERE workspace_id = ? ORDER BY id'),
       ofPlacement: db.prepare('SELECT body, created_at, updated_at FROM content_items WHERE workspace_id = ? AND placement = ? ORDER BY id'),
@@ -43,16 +47,20 @@ export class SqliteContent implements ContentStore {
   }
 
   create(workspaceId: string, item: ContentItem, now: number): Promise<StoredContent | undefined> {
-    const r = this.s.create.get(workspaceId, item.id, item.placement, bodyOf(item), now, now) as ContentRow | undefined;
-    return Promise.resolve(r && fromRow(r));
+    return this.writes(() => {
+      const r = this.s.create.get(workspaceId, item.id, item.placement, bodyOf(item), now, now) as ContentRow | undefined;
+      return r && fromRow(r);
+    });
   }
 
   replace(workspaceId: string, item: ContentItem, now: number): Promise<StoredContent | undefined> {
-    const r = this.s.replace.get(item.placement, bodyOf(item), now, workspaceId, item.id) as ContentRow | undefined;
-    return Promise.resolve(r && fromRow(r));
+    return this.writes(() => {
+      const r = this.s.replace.get(item.placement, bodyOf(item), now, workspaceId, item.id) as ContentRow | undefined;
+      return r && fromRow(r);
+    });
   }
 
   remove(workspaceId: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.s.remove.run(workspaceId, id).changes > 0);
+    return this.writes(() => this.s.remove.run(workspaceId, id).changes > 0);
   }
 }

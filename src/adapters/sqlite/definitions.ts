@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { changeCounter } from './changes.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 import type { BackfillProgress, DefinitionKind, DefinitionStore, StoredDefinition } from '../../ports/definitions.js';
 
 interface Row {
@@ -24,7 +25,10 @@ export class SqliteDefinitions implements DefinitionStore {
   /** Writes of definitions, each one transaction with the count of changes. */
   private readonly write;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     const changed = changeCounter(db);
     this.s = {
       workspaces: db.prepare('SELECT DISTINCT workspace_id FROM definitions').pluck(),
@@ -79,19 +83,18 @@ export class SqliteDefinitions implements DefinitionStore {
   }
 
   put(d: StoredDefinition): Promise<void> {
-    this.write.put({
+    const row = {
       id: d.id, workspace_id: d.workspaceId, kind: d.kind, name: d.name, body: JSON.stringify(d.body), version: d.version,
       created_at: d.createdAt, updated_at: d.updatedAt, backfill: d.backfill ? JSON.stringify(d.backfill) : null,
-    });
-    return Promise.resolve();
+    };
+    return this.writes(() => this.write.put(row));
   }
 
   setBackfill(id: string, progress: BackfillProgress): Promise<void> {
-    this.s.setBackfill.run(JSON.stringify(progress), id);
-    return Promise.resolve();
+    return this.writes(() => void this.s.setBackfill.run(JSON.stringify(progress), id));
   }
 
   remove(workspaceId: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.write.remove(workspaceId, id));
+    return this.writes(() => this.write.remove(workspaceId, id));
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IdempotencyStore, IdempotentAnswer } from '../../ports/idempotency.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   fingerprint: string;
@@ -13,7 +14,10 @@ interface Row {
 export class SqliteIdempotency implements IdempotencyStore {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       get: db.prepare('SELECT fingerprint, status, content_type, body, created_at FROM idempotency_keys WHERE workspace_id = ? AND key = ?'),
       put: db.prepare(
@@ -30,8 +34,9 @@ export class SqliteIdempotency implements IdempotencyStore {
   }
 
   put(workspaceId: string, key: string, a: IdempotentAnswer, forgetBefore: number): Promise<void> {
-    this.s.forget.run(forgetBefore);
-    this.s.put.run(workspaceId, key, a.fingerprint, a.status, a.contentType, a.body, a.createdAt);
-    return Promise.resolve();
+    return this.writes(() => {
+      this.s.forget.run(forgetBefore);
+      this.s.put.run(workspaceId, key, a.fingerprint, a.status, a.contentType, a.body, a.createdAt);
+    });
   }
 }

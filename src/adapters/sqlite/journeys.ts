@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { JourneyDefinition, JourneyStatus } from '../../core/journeys/definition.js';
 import type { JourneyState, RunnableJourney } from '../../core/journeys/state.js';
 import { changeCounter } from './changes.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 import { COUNT_SQL } from './journey-states.js';
 import type { JourneyStats, JourneyStore, JourneyVersion, Migration, ProfileJourney, StoredJourney } from '../../ports/journeys.js';
 
@@ -28,7 +29,10 @@ export class SqliteJourneys implements JourneyStore {
   private readonly publishUnit;
   private readonly changed;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = statements(db);
     this.changed = changeCounter(db);
     this.publishUnit = db.transaction((ws: string, id: string, now: number, migration?: Migration): number => {
@@ -70,26 +74,26 @@ export class SqliteJourneys implements JourneyStore {
   }
 
   async save(workspaceId: string, definition: JourneyDefinition, now: number): Promise<StoredJourney> {
-    this.s.save.run({ workspace_id: workspaceId, id: definition.id, name: definition.name, draft: JSON.stringify(definition), now });
+    await this.writes(() => this.s.save.run({ workspace_id: workspaceId, id: definition.id, name: definition.name, draft: JSON.stringify(definition), now }));
     return (await this.get(workspaceId, definition.id)) as StoredJourney;
   }
 
   publish(workspaceId: string, id: string, now: number, migration?: Migration): Promise<number> {
-    return Promise.resolve(this.publishUnit.immediate(workspaceId, id, now, migration));
+    return this.writes(() => this.publishUnit.immediate(workspaceId, id, now, migration));
   }
 
   /** Paused: profiles' timers are cleared (the machine ignores inputs); resumed or archived: every timer is due now (archive exits them). */
   setStatus(workspaceId: string, id: string, status: 'live' | 'paused' | 'archived', now: number): Promise<void> {
-    this.db.transaction(() => {
+    const unit = this.db.transaction(() => {
       this.s.setStatus.run(status, now, status, now, workspaceId, id);
       this.s.setDue.run(status === 'paused' ? null : now, workspaceId, id);
       this.changed();
-    }).immediate();
-    return Promise.resolve();
+    });
+    return this.writes(() => unit.immediate());
   }
 
   removeDraft(workspaceId: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.s.removeDraft.run(workspaceId, id).changes > 0);
+    return this.writes(() => this.s.removeDraft.run(workspaceId, id).changes > 0);
   }
 
   runnable(): Promise<readonly RunnableJourney[]> {

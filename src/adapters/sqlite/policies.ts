@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ContactPolicy } from '../../core/arbitration/policy.js';
 import { changeCounter } from './changes.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 import type { PolicyStore, StoredPolicy } from '../../ports/decisions.js';
 
 interface PolicyRow {
@@ -17,7 +18,10 @@ export class SqlitePolicies implements PolicyStore {
   private readonly s;
   private readonly deployTx;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       current: db.prepare('SELECT * FROM policies WHERE workspace_id = ? ORDER BY version DESC LIMIT 1'),
       allCurrent: db.prepare('SELECT p.* FROM policies p JOIN (SELECT workspace_id, max(version) AS v FROM policies GROUP BY workspace_id) m ON p.workspace_id = m.workspace_id AND p.version = m.v'),
@@ -52,6 +56,6 @@ export class SqlitePolicies implements PolicyStore {
   }
 
   deploy(workspaceId: string, policy: ContactPolicy, now: number): Promise<StoredPolicy> {
-    return Promise.resolve(fromRow(this.deployTx.immediate(workspaceId, JSON.stringify(policy), now)));
+    return this.writes(() => fromRow(this.deployTx.immediate(workspaceId, JSON.stringify(policy), now)));
   }
 }

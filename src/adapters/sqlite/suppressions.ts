@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { addressOf, type Suppression } from '../../core/arbitration/suppression.js';
 import type { SuppressionStore } from '../../ports/decisions.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 interface Row {
   address: string;
@@ -13,7 +14,10 @@ interface Row {
 export class SqliteSuppressions implements SuppressionStore {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       page: db.prepare('SELECT address, channel, reason, created_at FROM suppressions WHERE workspace_id = ? AND (address, channel) > (?, ?) ORDER BY address, channel LIMIT ?'),
       add: db.prepare(
@@ -36,11 +40,10 @@ export class SqliteSuppressions implements SuppressionStore {
   }
 
   add(workspaceId: string, s: Suppression, now: number): Promise<void> {
-    this.s.add.run(workspaceId, s.channel, addressOf(s), s.reason, now);
-    return Promise.resolve();
+    return this.writes(() => void this.s.add.run(workspaceId, s.channel, addressOf(s), s.reason, now));
   }
 
   remove(workspaceId: string, s: Pick<Suppression, 'type' | 'value' | 'channel'>): Promise<boolean> {
-    return Promise.resolve(this.s.remove.run(workspaceId, addressOf(s), s.channel).changes > 0);
+    return this.writes(() => this.s.remove.run(workspaceId, addressOf(s), s.channel).changes > 0);
   }
 }

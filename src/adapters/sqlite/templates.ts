@@ -1,12 +1,16 @@
 import type Database from 'better-sqlite3';
 import { Template } from '../../core/templates/template.js';
 import type { TemplateStore } from '../../ports/outbox.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 /** Message templates in `state.db` (validated before they are stored). */
 export class SqliteTemplates implements TemplateStore {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       list: db.prepare('SELECT body FROM templates WHERE workspace_id = ? ORDER BY id').pluck(),
       get: db.prepare('SELECT body FROM templates WHERE workspace_id = ? AND id = ?').pluck(),
@@ -27,11 +31,10 @@ export class SqliteTemplates implements TemplateStore {
   }
 
   put(workspaceId: string, t: Template, now: number): Promise<void> {
-    this.s.put.run(workspaceId, t.id, JSON.stringify(t), now);
-    return Promise.resolve();
+    return this.writes(() => void this.s.put.run(workspaceId, t.id, JSON.stringify(t), now));
   }
 
   remove(workspaceId: string, id: string): Promise<boolean> {
-    return Promise.resolve(this.s.remove.run(workspaceId, id).changes > 0);
+    return this.writes(() => this.s.remove.run(workspaceId, id).changes > 0);
   }
 }

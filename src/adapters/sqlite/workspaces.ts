@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_WORKSPACE_SETTINGS, type WorkspaceSettings } from '../../core/workspaces/settings.js';
 import type { KeyKind, Workspaces } from '../../ports/workspaces.js';
+import { writeAtOnce, type ApiWrites } from './write-gate.js';
 
 /** Stored settings carry a version; fields never set take their defaults. */
 interface StoredSettings extends Partial<WorkspaceSettings> {
@@ -15,7 +16,10 @@ function readSettings(json: string): WorkspaceSettings {
 export class SqliteWorkspaces implements Workspaces {
   private readonly s;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writes: ApiWrites = writeAtOnce,
+  ) {
     this.s = {
       ids: db.prepare('SELECT id FROM workspaces ORDER BY id').pluck(),
       ensure: db.prepare('INSERT OR IGNORE INTO workspaces (id, name, created_at) VALUES (?, ?, ?)'),
@@ -33,13 +37,11 @@ export class SqliteWorkspaces implements Workspaces {
   }
 
   ensureWorkspace(id: string, name: string): Promise<void> {
-    this.s.ensure.run(id, name, Date.now());
-    return Promise.resolve();
+    return this.writes(() => void this.s.ensure.run(id, name, Date.now()));
   }
 
   addKey(hash: string, workspaceId: string, kind: KeyKind): Promise<void> {
-    this.s.addKey.run(hash, workspaceId, kind, Date.now());
-    return Promise.resolve();
+    return this.writes(() => void this.s.addKey.run(hash, workspaceId, kind, Date.now()));
   }
 
   hasKeys(kind: KeyKind): Promise<boolean> {
@@ -57,7 +59,7 @@ export class SqliteWorkspaces implements Workspaces {
 
   updateSettings(workspaceId: string, settings: WorkspaceSettings): Promise<boolean> {
     const stored: StoredSettings = { v: 1, ...settings };
-    return Promise.resolve(this.s.updateSettings.run(JSON.stringify(stored), workspaceId).changes > 0);
+    return this.writes(() => this.s.updateSettings.run(JSON.stringify(stored), workspaceId).changes > 0);
   }
 
   allowedOriginsOfAll(): Promise<readonly (readonly string[])[]> {

@@ -7,7 +7,7 @@ const MAX_YIELD_MS = 20;
 
 /**
  * Turns at `state.db`'s write lock between the processing thread and the main thread (the API's
- * writers: decisions, dispatch). SQLite makes a writer that finds the lock taken wait in its busy
+ * writers: decisions, dispatch, admin writes). SQLite makes a writer that finds the lock taken wait in its busy
  * handler, its thread blocked: on the main thread, HTTP stops for as long as processing's
  * transactions keep coming (seconds while it catches up). So processing says when it is in a write
  * transaction, and an API writer waits for the end of it without blocking its thread; an API writer
