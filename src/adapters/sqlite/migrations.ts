@@ -173,4 +173,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX contacts_workspace_at ON contacts (workspace_id, at);
    DROP INDEX decisions_at;
    CREATE INDEX decisions_workspace_at ON decisions (workspace_id, at);`,
+  // 16: the queue depth of each contributor (count and oldest of its pending rows) read from an index alone.
+  `CREATE INDEX outbox_depth ON outbox (workspace_id, contributor, channel, created_at) WHERE status = 'pending';`,
 ];

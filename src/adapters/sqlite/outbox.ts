@@ -56,7 +56,7 @@ export class SqliteOutbox implements OutboxStore {
       dropOne: db.prepare("DELETE FROM outbox WHERE status = 'dead' AND workspace_id = ? AND key = ?"),
       dropAll: db.prepare("DELETE FROM outbox WHERE status = 'dead' AND workspace_id = ?"),
       get: db.prepare('SELECT * FROM outbox WHERE workspace_id = ? AND key = ?'),
-      depth: db.prepare("SELECT coalesce(contributor, '') AS c, channel, count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending' AND workspace_id = ? GROUP BY c, channel"),
+      depth: db.prepare("SELECT contributor AS c, channel, count(*) AS n, min(created_at) AS oldest FROM outbox WHERE status = 'pending' AND workspace_id = ? GROUP BY contributor, channel"),
     };
   }
 
@@ -108,7 +108,7 @@ export class SqliteOutbox implements OutboxStore {
   }
 
   depth(workspaceId: string): Promise<readonly { readonly contributor?: string; readonly channel: string; readonly pending: number; readonly oldest: number }[]> {
-    const rows = this.s.depth.all(workspaceId) as { c: string; channel: string; n: number; oldest: number }[];
-    return Promise.resolve(rows.map((r) => ({ ...(r.c === '' ? {} : { contributor: r.c }), channel: r.channel, pending: r.n, oldest: r.oldest })));
+    const rows = this.s.depth.all(workspaceId) as { c: string | null; channel: string; n: number; oldest: number }[];
+    return Promise.resolve(rows.map((r) => ({ ...(r.c === null ? {} : { contributor: r.c }), channel: r.channel, pending: r.n, oldest: r.oldest })));
   }
 }
