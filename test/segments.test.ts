@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Condition } from '../src/core/conditions/schema.js';
+import { previewCondition } from '../src/engine/preview.js';
 import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -102,6 +104,18 @@ describe('segments over the admin API, kept up to date by the event stream and e
     const condition = { kind: 'event', event: 'Order Completed', where: [{ property: 'revenue', op: 'gte', value: 100 }] };
     const preview = (await admin(t, 'POST', '/v1/segments/preview', { condition })).json<{ estimate: number; sampled: number; total: number }>();
     expect(preview).toMatchObject({ estimate: 20, sampled: 60, total: 60 });
+    // Reading the sample's timelines, the preview lets the event loop run other work in between.
+    let turns = 0;
+    let spinning = true;
+    const spin = (): void => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    expect(await previewCondition(t.hub, 'ws_default', condition as Condition)).toMatchObject({ estimate: 20 });
+    spinning = false;
+    expect(turns).toBeGreaterThan(0);
 
     const created = await admin(t, 'POST', '/v1/segments', { name: 'Big spenders', condition });
     const seg = created.json<{ id: string; backfill: { status: string; total: number } }>();

@@ -7,6 +7,7 @@ import { isHubSeq } from '../ports/profile-reader.js';
 import type { Hub } from './hub.js';
 
 export const PREVIEW_SAMPLE = 1000;
+const YIELD_EVERY = 25;
 
 /** Evaluates a condition over a sample of a workspace's profiles (their whole timelines) and extrapolates. */
 export async function previewCondition(hub: Hub, workspaceId: string, condition: Condition): Promise<{ estimate: number; sampled: number; matched: number; total: number }> {
@@ -16,7 +17,9 @@ export async function previewCondition(hub: Hub, workspaceId: string, condition:
   const now = hub.clock.now();
   const selection = factSelection(dependenciesOf(condition).events.keys());
   let matched = 0;
-  for (const id of ids) {
+  for (const [i, id] of ids.entries()) {
+    // A sample reads a thousand timelines on the main thread: HTTP gets its turns in between.
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
     const profile = await reader.byId(workspaceId, id);
     if (!profile) continue;
     const positions = await reader.timeline(workspaceId, id, 10_000);

@@ -175,4 +175,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX decisions_workspace_at ON decisions (workspace_id, at);`,
   // 16: the queue depth of each contributor (count and oldest of its pending rows) read from an index alone.
   `CREATE INDEX outbox_depth ON outbox (workspace_id, contributor, channel, created_at) WHERE status = 'pending';`,
+  // 17: a workspace's live profiles in id order, from an index alone: pages of backfills, counts and samples of previews.
+  `CREATE INDEX profiles_live ON profiles (workspace_id, id) WHERE merged_into IS NULL;`,
 ];

@@ -29,6 +29,11 @@ export function stateStatements(db: Database.Database) {
          groups = excluded.groups, merged_from = excluded.merged_from, merged_into = excluded.merged_into,
          updated_at = excluded.updated_at`,
     ),
+    // Without `merged_into` in its SET list: an update naming it rewrites the profile's entry in `profiles_live` (partial on it).
+    updateProfile: db.prepare(
+      `UPDATE profiles SET v = @v, traits = @traits, trait_stamps = @trait_stamps, groups = @groups, merged_from = @merged_from,
+         updated_at = @updated_at WHERE id = @id`,
+    ),
     moveIdentifiers: db.prepare('UPDATE identifiers SET profile_id = ? WHERE profile_id = ?'),
     moveTimeline: db.prepare('UPDATE timeline SET profile_id = ? WHERE profile_id = ?'),
     redirectMerged: db.prepare('UPDATE profiles SET merged_into = ? WHERE merged_into = ?'),

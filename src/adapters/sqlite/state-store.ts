@@ -120,7 +120,7 @@ export class SqliteStateStore implements StateStore {
     this.outbox.write(o.messages);
     for (const p of o.profiles) {
       const row = profileToRow(p);
-      this.s.upsertProfile.run(row);
+      this.s.updateProfile.run(row); // an `update` step changes traits only
       this.cache.wrote({ state: p, row }, false);
       this.s.recheckAudience.run(p.updatedAt, p.updatedAt, p.id);
     }
@@ -275,7 +275,7 @@ export class SqliteStateStore implements StateStore {
       groups: p.groups === b.groups ? row.groups : undefined,
       merged_from: p.mergedFrom === b.mergedFrom ? row.merged_from : undefined,
     });
-    this.s.upsertProfile.run(written);
+    (p.mergedInto === b.mergedInto ? this.s.updateProfile : this.s.upsertProfile).run(written);
     this.cache.wrote({ state: p, row: written }, p.identifiers !== b.identifiers);
   }
 
