@@ -2,11 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteContext } from '../src/adapters/sqlite/context.js';
+import { openDatabase } from '../src/adapters/sqlite/database.js';
 import { openSqliteStore, type Store } from '../src/adapters/sqlite/index.js';
+import { writeAtOnce } from '../src/adapters/sqlite/write-gate.js';
 import { ContactPolicy } from '../src/core/arbitration/policy.js';
 import { contextKey } from '../src/core/conditions/evaluate.js';
 import { BUILT_IN } from '../src/core/contributors/contributor.js';
 import { parseJourney } from '../src/core/journeys/parse.js';
+import { AudienceDefinitionsCache } from '../src/engine/audiences.js';
 import { definitionCaches } from '../src/engine/processing.js';
 
 const WS = 'ws_default';
@@ -100,5 +104,37 @@ describe('caches of definitions follow changes made on another connection (the c
     await writer.context.put(WS, { dimension: 'weather', key: 'Nice', value: { rain: true }, updatedAt: T0 + 3 });
     await caches.audienceDefinitions.prepare();
     expect(caches.audienceDefinitions.input(T0).context(WS).get(contextKey('weather', 'Nice'))?.value).toEqual({ rain: true });
+  });
+});
+
+describe('withdrawn context values are remembered for a bounded number of changes', () => {
+  it('a cache further behind than that loads every context value again, and a withdrawn value it missed goes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xhub-caches-'));
+    dirs.push(dir);
+    const store = openSqliteStore(dir, 'normal');
+    open.push(store);
+    const db = openDatabase(join(dir, 'state.db'), 'normal');
+    const context = new SqliteContext(db, writeAtOnce, 3); // withdrawals kept for 3 changes
+    const cache = new AudienceDefinitionsCache(store.definitions, context, store.changes);
+    try {
+      const condition = { kind: 'context', dimension: 'stock', keyTrait: 'sku', field: 'n', op: 'gt', value: 0 };
+      await store.definitions.put({ id: 'seg_stock', workspaceId: WS, kind: 'segment', name: 'In stock', body: { condition }, version: 1, createdAt: T0, updatedAt: T0 });
+      for (const key of ['A', 'B', 'C', 'D', 'E']) await context.put(WS, { dimension: 'stock', key, value: { n: 1 }, updatedAt: T0 });
+      await cache.prepare();
+      const keys = () => [...cache.input(T0).context(WS).keys()].sort();
+      expect(keys()).toEqual(['A', 'B', 'C', 'D', 'E'].map((k) => contextKey('stock', k)));
+      for (const key of ['A', 'B', 'C', 'D']) expect(await context.remove(WS, 'stock', key)).toBe(true);
+      expect(db.prepare('SELECT count(*) FROM context_withdrawn').pluck().get()).toBe(3); // A's withdrawal is forgotten
+      expect(await context.changedSince(5)).toBeUndefined();
+      await cache.prepare();
+      expect(keys()).toEqual([contextKey('stock', 'E')]);
+      // Close enough behind, the changes themselves.
+      await context.remove(WS, 'stock', 'E');
+      expect((await context.changedSince(9))?.changed).toEqual([{ workspaceId: WS, dimension: 'stock', key: 'E' }]);
+      await cache.prepare();
+      expect(keys()).toEqual([]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -48,6 +48,10 @@ export class AudienceDefinitionsCache {
     }
     if ((await this.contexts.changes()) === this.contextAt) return;
     const since = await this.contexts.changedSince(this.contextAt);
+    if (since === undefined) {
+      this.loaded = undefined; // too far behind: everything again
+      return this.prepare();
+    }
     for (const c of since.changed) {
       const context = this.byWorkspace.get(c.workspaceId)?.context;
       if (c.value) context?.set(contextKey(c.dimension, c.key), c.value);

@@ -19,6 +19,9 @@ const fromRow = (r: Row): StoredContextValue => ({
 /** A trait path as a JSON path with each part quoted (`address.city` → `$."address"."city"`). */
 const jsonPath = (trait: string): string => `$.${trait.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.')}`;
 
+/** Withdrawals are remembered for this many changes of context values; a copy further behind loads every value again. */
+export const WITHDRAWALS_KEPT = 100_000;
+
 export class SqliteContext implements ContextStore {
   private readonly s;
   /** Writes of context values, each one transaction with the count of changes. */
@@ -29,6 +32,7 @@ export class SqliteContext implements ContextStore {
   constructor(
     private readonly db: Database.Database,
     private readonly writes: ApiWrites = writeAtOnce,
+    private readonly kept = WITHDRAWALS_KEPT,
   ) {
     const count = db.prepare("UPDATE cursors SET seq = seq + 1 WHERE name = 'context' RETURNING seq").pluck();
     this.s = {
@@ -41,6 +45,7 @@ export class SqliteContext implements ContextStore {
       all: db.prepare('SELECT * FROM context_values WHERE workspace_id = ?'),
       remove: db.prepare('DELETE FROM context_values WHERE workspace_id = ? AND dimension = ? AND key = ?'),
       withdrawn: db.prepare('INSERT INTO context_withdrawn (changed, workspace_id, dimension, key) VALUES (?, ?, ?, ?)'),
+      forget: db.prepare('DELETE FROM context_withdrawn WHERE changed <= ?'),
       changes: db.prepare("SELECT seq FROM cursors WHERE name = 'context'").pluck(),
       changedSince: db.prepare(
         `SELECT changed, workspace_id, dimension, key, value, valid_until, updated_at FROM context_values WHERE changed > @since
@@ -54,7 +59,9 @@ export class SqliteContext implements ContextStore {
       }),
       remove: db.transaction((ws: string, dimension: string, key: string): boolean => {
         if (this.s.remove.run(ws, dimension, key).changes === 0) return false;
-        this.s.withdrawn.run(count.get(), ws, dimension, key);
+        const changed = count.get() as number;
+        this.s.withdrawn.run(changed, ws, dimension, key);
+        this.s.forget.run(changed - this.kept);
         return true;
       }),
     };
@@ -85,16 +92,19 @@ export class SqliteContext implements ContextStore {
     return Promise.resolve(this.s.changes.get() as number);
   }
 
-  changedSince(since: number): Promise<{ readonly changes: number; readonly changed: readonly ContextChange[] }> {
+  changedSince(since: number): Promise<{ readonly changes: number; readonly changed: readonly ContextChange[] } | undefined> {
     // In one read transaction, so that the count and what changed agree.
     return Promise.resolve(
       this.db.transaction(() => {
+        const changes = this.s.changes.get() as number;
+        // Withdrawals this far back may be forgotten (see `remove`).
+        if (since < changes - this.kept) return undefined;
         const rows = this.s.changedSince.all({ since }) as (Omit<Row, 'value' | 'updated_at'> & { changed: number; workspace_id: string; value: string | null; updated_at: number | null })[];
         const changed = rows.map((r): ContextChange => ({
           workspaceId: r.workspace_id, dimension: r.dimension, key: r.key,
           ...(r.value === null ? {} : { value: fromRow({ ...r, value: r.value, updated_at: r.updated_at ?? 0 }) }),
         }));
-        return { changes: this.s.changes.get() as number, changed };
+        return { changes, changed };
       })(),
     );
   }
