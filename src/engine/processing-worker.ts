@@ -12,14 +12,15 @@ import type { FromProcessing, ToProcessing } from './processing-thread.js';
  */
 const port = parentPort;
 if (port === null) throw new Error('processing-worker.js runs as a worker thread');
-const { config, gate } = workerData as { config: Config; gate: SharedArrayBuffer };
-const store = openSqliteStore(config.dataDir, config.durability, { checkpoints: false, gate: { gate: new WriteGate(gate), side: 'processing' } });
+const { config, gate: buffer } = workerData as { config: Config; gate: SharedArrayBuffer };
+const gate = new WriteGate(buffer);
+const store = openSqliteStore(config.dataDir, config.durability, { checkpoints: false, gate: { gate, side: 'processing' } });
 const caches = definitionCaches(store);
 const post = (m: FromProcessing): void => port.postMessage(m);
 const processor = processorOf(store, config, systemClock, caches, {
   processed: (events, cursor) => post({ kind: 'batch', events, cursor }),
   failed: (e) => post({ kind: 'failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-});
+}, () => gate.contended());
 
 await processor.start();
 // Messages sent meanwhile wait in the port until this listener is attached.

@@ -33,6 +33,8 @@ export interface ProcessorOptions {
   readonly journeys: JourneyWorkOptions;
   /** Expires old decision traces and ledger entries (hourly, when the log is caught up). */
   readonly retention?: Retention;
+  /** Whether another writer of the state waited for a transaction since last asked: catch-up batches then stay at `batchSize`, so that it waits less. */
+  readonly contended?: () => boolean;
 }
 
 /**
@@ -141,7 +143,8 @@ export class Processor extends FollowsLog implements Processing {
 
   private async step(): Promise<boolean> {
     const { batchSize } = this.opts;
-    const events = await this.log.readAfter(this.at.cursor, this.lag > batchSize * CATCH_UP ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
+    const catchUp = this.lag > batchSize * CATCH_UP && this.opts.contended?.() !== true;
+    const events = await this.log.readAfter(this.at.cursor, catchUp ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
     const last = events.at(-1);
     if (!last) {
       this.at.head = this.at.cursor;

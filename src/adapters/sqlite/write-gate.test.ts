@@ -43,4 +43,17 @@ describe('WriteGate', () => {
     expect(performance.now() - t2).toBeLessThan(5);
     processing.leaveProcessing();
   });
+
+  it('tells processing whether an API write had to wait for one of its transactions since it last asked', async () => {
+    const processing = new WriteGate();
+    const api = new WriteGate(processing.buffer);
+    await api.write(() => 'no transaction in progress');
+    expect(processing.contended()).toBe(false);
+    processing.enterProcessing();
+    const write = api.write(() => 'waited');
+    processing.leaveProcessing();
+    expect(await write).toBe('waited');
+    expect(processing.contended()).toBe(true);
+    expect(processing.contended()).toBe(false); // asked: counted afresh
+  });
 });

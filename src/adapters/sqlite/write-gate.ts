@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 
 const PROCESSING = 0;
 const API = 1;
+/** API writes that found processing in a write transaction, since processing last asked (`contended`). */
+const WAITED = 2;
 /** How long the processing thread lets the API's writers go first before it takes its turn anyway. */
 const MAX_YIELD_MS = 20;
 
@@ -15,10 +17,10 @@ const MAX_YIELD_MS = 20;
  * `MAX_YIELD_MS`) before its next transaction.
  */
 export class WriteGate {
-  /** [PROCESSING]: 1 while processing is in a write transaction; [API]: API writers waiting or writing. */
+  /** [PROCESSING]: 1 while processing is in a write transaction; [API]: API writers waiting or writing; [WAITED]: see `contended`. */
   private readonly flags: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.flags = new Int32Array(buffer);
   }
 
@@ -35,6 +37,11 @@ export class WriteGate {
     }
   }
 
+  /** Processing: whether an API write had to wait for one of its transactions since it last asked (it then keeps them short). */
+  contended(): boolean {
+    return Atomics.exchange(this.flags, WAITED, 0) > 0;
+  }
+
   leaveProcessing(): void {
     Atomics.store(this.flags, PROCESSING, 0);
     Atomics.notify(this.flags, PROCESSING);
@@ -43,6 +50,7 @@ export class WriteGate {
   /** An API write: run once processing is out of its write transaction, waited for without blocking the thread. */
   async write<T>(fn: () => T): Promise<T> {
     Atomics.add(this.flags, API, 1);
+    if (Atomics.load(this.flags, PROCESSING) === 1) Atomics.add(this.flags, WAITED, 1);
     try {
       while (Atomics.load(this.flags, PROCESSING) === 1) {
         const w = Atomics.waitAsync(this.flags, PROCESSING, 1, 100);
