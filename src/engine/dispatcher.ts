@@ -249,8 +249,8 @@ export class Dispatcher {
     const now = this.p.clock.now();
     const attempts = row.attempts + 1;
     if (result.ok) {
-      await this.p.outbox.delivered(m.key, now);
-      await this.p.contributors.recordAttempt(m.workspaceId, c.id, undefined, now);
+      // Asked for together: with processing on its thread, the two are one write (see `groupedWrites`).
+      await Promise.all([this.p.outbox.delivered(m.key, now), this.p.contributors.recordAttempt(m.workspaceId, c.id, undefined, now)]);
       await this.p.receipt(m, 'Message Delivered', { contributor: c.id, attempts, ...(result.providerId === undefined ? {} : { providerId: result.providerId }) });
       return;
     }

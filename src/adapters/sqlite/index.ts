@@ -29,7 +29,7 @@ import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteInbox } from './inbox.js';
 import { SqliteMailbox } from './mailbox.js';
 import { SqliteOutbox } from './outbox.js';
-import { writeAtOnce, type ApiWrites, type WriteGate } from './write-gate.js';
+import { groupedWrites, writeAtOnce, type ApiWrites, type WriteGate } from './write-gate.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
@@ -86,7 +86,7 @@ export function openSqliteStore(dataDir: string, durability: Durability, options
   const checkpointer = options.checkpoints === false ? undefined : startCheckpointer([join(dataDir, 'log.db'), join(dataDir, 'state.db')]);
   const log = new SqliteEventLog(logDb, options.readBack ?? true);
   const gate = options.gate;
-  const api: ApiWrites = gate?.side === 'api' ? (fn) => gate.gate.write(fn) : writeAtOnce;
+  const api: ApiWrites = gate?.side === 'api' ? groupedWrites(stateDb, gate.gate) : writeAtOnce;
   return {
     log,
     state: new SqliteStateStore(stateDb, gate?.side === 'processing' ? gate.gate : undefined),

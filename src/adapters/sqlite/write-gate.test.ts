@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { WriteGate } from './write-gate.js';
+import { groupedWrites, WriteGate } from './write-gate.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -55,5 +59,49 @@ describe('WriteGate', () => {
     expect(await write).toBe('waited');
     expect(processing.contended()).toBe(true);
     expect(processing.contended()).toBe(false); // asked: counted afresh
+  });
+});
+
+describe('groupedWrites', () => {
+  /** A gate that counts the turns taken. */
+  class CountingGate extends WriteGate {
+    turns = 0;
+    override write<T>(fn: () => T): Promise<T> {
+      this.turns++;
+      return super.write(fn);
+    }
+  }
+
+  it('makes the writes asked for until its turn comes in one turn, each undone and failing alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xhub-grouped-'));
+    const db = new Database(join(dir, 'state.db'));
+    try {
+      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      const processing = new WriteGate();
+      const gate = new CountingGate(processing.buffer);
+      const write = groupedWrites(db, gate);
+      processing.enterProcessing(); // the group waits for its turn...
+      const a = write(() => insert.run('a').changes);
+      await sleep(5);
+      const b = write(() => insert.run('b').changes); // ...and these, asked for meanwhile, join it
+      const bad = write(() => {
+        insert.run('c');
+        insert.run('a'); // fails: its own row 'c' is undone with it
+      });
+      const d = write(() => insert.run('d').changes);
+      await sleep(20);
+      processing.leaveProcessing();
+      expect(await Promise.all([a, b, d])).toEqual([1, 1, 1]);
+      await expect(bad).rejects.toThrow(/UNIQUE/);
+      expect(gate.turns).toBe(1);
+      expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b', 'd']);
+      // Later writes take a turn of their own.
+      expect(await write(() => insert.run('e').changes)).toBe(1);
+      expect(gate.turns).toBe(2);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

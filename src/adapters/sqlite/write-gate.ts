@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 
 const PROCESSING = 0;
@@ -67,3 +68,41 @@ export class WriteGate {
 /** How an adapter on the API's side writes `state.db`: at once, or through the gate when processing runs on a thread of its own. */
 export type ApiWrites = <T>(fn: () => T) => Promise<T>;
 export const writeAtOnce: ApiWrites = (fn) => Promise.resolve(fn());
+
+interface Queued {
+  readonly fn: () => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * API writes through the gate, grouped: the writes asked for until the group's turn comes are made
+ * then, one after another in one transaction (one wait, one commit), each in a savepoint of its own,
+ * so that one that fails is undone and fails alone. Each is answered once the group committed.
+ */
+export function groupedWrites(db: Database.Database, gate: WriteGate): ApiWrites {
+  const queue: Queued[] = [];
+  const group = db.transaction((writes: readonly Queued[]) =>
+    writes.map((w) => {
+      try {
+        return { ok: true as const, value: db.transaction(w.fn)() };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    }),
+  );
+  const flush = async (): Promise<void> => {
+    let taken: Queued[] = [];
+    try {
+      const done = await gate.write(() => group.immediate((taken = queue.splice(0))));
+      done.forEach((d, i) => (d.ok ? taken[i]?.resolve(d.value) : taken[i]?.reject(d.error)));
+    } catch (error) {
+      for (const w of taken) w.reject(error);
+    }
+  };
+  return <T>(fn: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (queue.length === 1) setImmediate(() => void flush());
+    });
+}
