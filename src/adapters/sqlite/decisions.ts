@@ -160,6 +160,8 @@ export class SqliteContactLedger implements ContactLedger {
         try {
           return { ok: true, answer: this.one(r) };
         } catch (error) {
+          // SQLite rolled the whole group back: no decision of it stands, and the rest must not run outside it.
+          if (!db.inTransaction) throw error;
           return { ok: false, error };
         }
       }),

@@ -104,4 +104,29 @@ describe('groupedWrites', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('fails the whole group when SQLite ends its transaction (as on a full disk): the writes after it do not run outside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xhub-grouped-'));
+    const db = new Database(join(dir, 'state.db'));
+    try {
+      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      const rollback = db.prepare('ROLLBACK');
+      const write = groupedWrites(db, new WriteGate());
+      const all = [
+        write(() => insert.run('a')),
+        write(() => {
+          rollback.run(); // what SQLite does itself on SQLITE_FULL or an I/O error
+          throw new Error('disk full');
+        }),
+        write(() => insert.run('c')),
+      ];
+      const settled = await Promise.allSettled(all);
+      expect(settled.map((x) => x.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(db.prepare('SELECT k FROM t').pluck().all()).toEqual([]);
+      expect(db.inTransaction).toBe(false);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

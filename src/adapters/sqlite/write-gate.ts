@@ -87,6 +87,8 @@ export function groupedWrites(db: Database.Database, gate: WriteGate): ApiWrites
       try {
         return { ok: true as const, value: db.transaction(w.fn)() };
       } catch (error) {
+        // SQLite rolled the whole group back (disk full, I/O): none of it is written, and the rest must not run outside it.
+        if (!db.inTransaction) throw error;
         return { ok: false as const, error };
       }
     }),
