@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../src/core/conditions/schema.js';
 import { previewCondition } from '../src/engine/preview.js';
-import { admin, hubAt, sendBatch, settled, type TestHub } from './helpers.js';
+import { admin, hubAt, sendBatch, settled, startTestHub, type TestHub } from './helpers.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const MIN = 60_000;
@@ -179,6 +179,27 @@ describe('segments over the admin API, kept up to date by the event stream and e
     expect(bad.json<{ errors: { path: string }[] }>().errors[0]?.path).toBe('property');
     expect((await admin(t, 'GET', '/v1/segments')).json()).toEqual({ items: [], nextCursor: null });
     expect((await admin(t, 'GET', '/v1/computed-traits')).json()).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("a workspace's admin changes run one at a time: a name taken twice at once, a segment deleted while another names it", async () => {
+    // Processing on its thread (the system clock): admin writes then wait for their turn at the write lock.
+    const t = await startTestHub();
+    try {
+      const twins = { name: 'Twins', condition: { kind: 'trait', name: 'plan', op: 'equals', value: 'pro' } };
+      const both = await Promise.all([admin(t, 'POST', '/v1/segments', twins), admin(t, 'POST', '/v1/segments', twins)]);
+      expect(both.map((r) => r.statusCode).sort()).toEqual([201, 400]);
+      expect(both.find((r) => r.statusCode === 400)?.body).toContain("a segment named 'Twins' exists");
+      const a = (await admin(t, 'POST', '/v1/segments', { name: 'A', condition: { kind: 'trait', name: 'plan', op: 'exists' } })).json<{ id: string }>().id;
+      const [removed, naming] = await Promise.all([
+        admin(t, 'DELETE', `/v1/segments/${a}`),
+        admin(t, 'POST', '/v1/segments', { name: 'B', condition: { kind: 'inSegment', segment: a } }),
+      ]);
+      expect(removed.statusCode, removed.body).toBe(204);
+      expect(naming.statusCode, naming.body).toBe(400); // A is gone by then: B may not name it
+      expect((await admin(t, 'GET', '/v1/segments')).json<{ items: { name: string }[] }>().items.map((s) => s.name).sort()).toEqual(['Twins']);
+    } finally {
+      await t.close();
+    }
   });
 
   it('context signals: publishing the weather of a city re-evaluates its profiles, and the value expires exactly', async () => {

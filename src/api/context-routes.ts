@@ -27,7 +27,8 @@ const view = (v: StoredContextValue) => ({
 
 /** Context signals (admin): weather by city, stock by SKU, … that conditions compare with a profile's trait. */
 export function contextRoutes(app: FastifyInstance, hub: Hub): void {
-  requireAdmin(app, hub);
+  // Publishing a value checks nothing first: a feed's values, sent at once, share one write.
+  requireAdmin(app, hub, { serialChanges: false });
 
   app.put<{ Params: { dimension: string; key: string } }>('/v1/context/:dimension/:key', async (req, reply) => {
     const params = ContextParams.safeParse(req.params);
