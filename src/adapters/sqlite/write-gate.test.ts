@@ -72,12 +72,21 @@ describe('groupedWrites', () => {
     }
   }
 
-  it('makes the writes asked for until its turn comes in one turn, each undone and failing alone', async () => {
+  /** Runs `fn` over a fresh database with a table `t (k)` and its insert; removed after. */
+  async function withTable(fn: (db: Database.Database, insert: Database.Statement) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'xhub-grouped-'));
     const db = new Database(join(dir, 'state.db'));
     try {
       db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
-      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      await fn(db, db.prepare('INSERT INTO t VALUES (?)'));
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('makes the writes asked for until its turn comes in one turn, each undone and failing alone', () =>
+    withTable(async (db, insert) => {
       const processing = new WriteGate();
       const gate = new CountingGate(processing.buffer);
       const write = groupedWrites(db, gate);
@@ -99,17 +108,10 @@ describe('groupedWrites', () => {
       // Later writes take a turn of their own.
       expect(await write(() => insert.run('e').changes)).toBe(1);
       expect(gate.turns).toBe(2);
-    } finally {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  it('fails the whole group when SQLite ends its transaction (as on a full disk): the writes after it do not run outside it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xhub-grouped-'));
-    const db = new Database(join(dir, 'state.db'));
-    try {
-      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
-      const insert = db.prepare('INSERT INTO t VALUES (?)');
+    }));
+
+  it('fails the whole group when SQLite ends its transaction (as on a full disk): the writes after it do not run outside it', () =>
+    withTable(async (db, insert) => {
       const rollback = db.prepare('ROLLBACK');
       const write = groupedWrites(db, new WriteGate());
       const all = [
@@ -124,9 +126,5 @@ describe('groupedWrites', () => {
       expect(settled.map((x) => x.status)).toEqual(['rejected', 'rejected', 'rejected']);
       expect(db.prepare('SELECT k FROM t').pluck().all()).toEqual([]);
       expect(db.inTransaction).toBe(false);
-    } finally {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
