@@ -6,7 +6,7 @@ import type { Channel, Purpose } from '../../core/journeys/definition.js';
 import { encodeDecision } from './decision-body.js';
 import { suppressionAddresses } from '../../core/arbitration/suppression.js';
 import type { ContactLedger, ContactSubject } from '../../ports/decisions.js';
-import { writeAtOnce, type ApiWrites } from './write-gate.js';
+import type { ApiWrites } from './write-gate.js';
 
 interface ContactRow {
   at: number;
@@ -111,23 +111,18 @@ interface Pending {
   readonly subject: ContactSubject;
   readonly window: LedgerWindow;
   readonly decide: Parameters<ContactLedger['decide']>[2];
-  readonly resolve: (answer: unknown) => void;
-  readonly reject: (error: unknown) => void;
 }
-
-type Settled = { readonly ok: true; readonly answer: unknown } | { readonly ok: false; readonly error: unknown };
 
 /** The decision API's transactions on the ledger (on the writer connection, so they serialize with processing). */
 export class SqliteContactLedger implements ContactLedger {
   private readonly writes: SqliteDecisionWrites;
   private readonly s;
   private readonly one;
-  private readonly group;
-  private pending: Pending[] = [];
 
+  /** `turn`: grouped writes (see `groupedWrites`), so that decisions are group-committed in an immediate transaction. */
   constructor(
     db: Database.Database,
-    private readonly turn: ApiWrites = writeAtOnce,
+    private readonly turn: ApiWrites,
   ) {
     this.writes = new SqliteDecisionWrites(db);
     this.s = {
@@ -142,7 +137,7 @@ export class SqliteContactLedger implements ContactLedger {
            (SELECT profile_id, at, candidate_id FROM contacts WHERE status = 'reserved' AND expires_at < ? AND workspace_id = ? LIMIT ?)`,
       ),
     };
-    // One decision, as a savepoint inside the group's transaction: a failing one leaves the others.
+    // One decision, in a transaction of its own (a savepoint of the group's, when grouped).
     // A profile merged away since the request looked it up is decided, and written, as its survivor.
     this.one = db.transaction((r: Pending) => {
       const subject = this.live(r.subject);
@@ -155,17 +150,6 @@ export class SqliteContactLedger implements ContactLedger {
       );
       return d.answer;
     });
-    this.group = db.transaction((group: readonly Pending[]) =>
-      group.map((r): Settled => {
-        try {
-          return { ok: true, answer: this.one(r) };
-        } catch (error) {
-          // SQLite rolled the whole group back: no decision of it stands, and the rest must not run outside it.
-          if (!db.inTransaction) throw error;
-          return { ok: false, error };
-        }
-      }),
-    );
   }
 
   private live(subject: ContactSubject): ContactSubject {
@@ -178,32 +162,9 @@ export class SqliteContactLedger implements ContactLedger {
     return id === subject.id ? subject : { ...subject, id };
   }
 
-  /**
-   * Group commit: the decisions asked for in one turn of the event loop are made one after another in
-   * one transaction (each sees the ledger as the previous ones left it), answered once it committed.
-   */
+  /** Decisions asked for together are made one after another (each sees the ledger as the previous ones left it). */
   decide<T>(subject: ContactSubject, window: LedgerWindow, decide: Parameters<ContactLedger['decide']>[2]): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ subject, window, decide, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.length === 1) setImmediate(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    // The group is taken when its turn comes: requests that arrived meanwhile join it.
-    let group: Pending[] = [];
-    let settled: Settled[];
-    try {
-      settled = await this.turn(() => this.group.immediate((group = this.pending.splice(0))));
-    } catch (error) {
-      for (const r of group) r.reject(error);
-      return;
-    }
-    group.forEach((r, i) => {
-      const s = settled[i] as Settled;
-      if (s.ok) r.resolve(s.answer);
-      else r.reject(s.error);
-    });
+    return this.turn(() => this.one({ subject, window, decide }) as T);
   }
 
   shown(workspaceId: string, decisionId: string, items: readonly string[], now: number): Promise<number> {

@@ -29,7 +29,7 @@ import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.js';
 import { SqliteInbox } from './inbox.js';
 import { SqliteMailbox } from './mailbox.js';
 import { SqliteOutbox } from './outbox.js';
-import { groupedWrites, writeAtOnce, type ApiWrites, type WriteGate } from './write-gate.js';
+import { groupedWrites, writeAtOnce, WriteGate, type ApiWrites } from './write-gate.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteProfileReader } from './profile-reader.js';
 import { SqliteStateStore } from './state-store.js';
@@ -87,6 +87,8 @@ export function openSqliteStore(dataDir: string, durability: Durability, options
   const log = new SqliteEventLog(logDb, options.readBack ?? true);
   const gate = options.gate;
   const api: ApiWrites = gate?.side === 'api' ? groupedWrites(stateDb, gate.gate) : writeAtOnce;
+  // Decisions are group-committed either way: without processing's gate, through one of their own.
+  const decisions = gate?.side === 'api' ? api : groupedWrites(stateDb, new WriteGate());
   return {
     log,
     state: new SqliteStateStore(stateDb, gate?.side === 'processing' ? gate.gate : undefined),
@@ -100,7 +102,7 @@ export function openSqliteStore(dataDir: string, durability: Durability, options
     idempotency: new SqliteIdempotency(stateDb, api),
     policies: new SqlitePolicies(stateDb, api),
     decisions: new SqliteDecisionReader(readDb),
-    ledger: new SqliteContactLedger(stateDb, api),
+    ledger: new SqliteContactLedger(stateDb, decisions),
     suppressions: new SqliteSuppressions(stateDb, api),
     outbox: new SqliteOutbox(stateDb, api),
     contributors: new SqliteContributors(stateDb, api),
