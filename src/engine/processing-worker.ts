@@ -20,7 +20,7 @@ const post = (m: FromProcessing): void => port.postMessage(m);
 const processor = processorOf(store, config, systemClock, caches, {
   processed: (events, cursor) => post({ kind: 'batch', events, cursor }),
   failed: (e) => post({ kind: 'failed', error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
-}, () => gate.contended());
+}, gate);
 
 await processor.start();
 // Messages sent meanwhile wait in the port until this listener is attached.

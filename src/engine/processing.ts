@@ -5,7 +5,7 @@ import { AudienceJobs } from './audience-jobs.js';
 import { AudienceDefinitionsCache } from './audiences.js';
 import { JourneyCache } from './journeys.js';
 import { PolicyCache } from './policies.js';
-import { Processor } from './processor.js';
+import { Processor, type Contention } from './processor.js';
 import { Retention } from './retention.js';
 
 /**
@@ -58,7 +58,7 @@ export interface ProcessingHooks {
 }
 
 /** The processor over a store (the one place it is put together, for either thread). */
-export function processorOf(store: Store, config: Config, clock: Clock, caches: DefinitionCaches, hooks: ProcessingHooks, contended?: () => boolean): Processor {
+export function processorOf(store: Store, config: Config, clock: Clock, caches: DefinitionCaches, hooks: ProcessingHooks, contention?: Contention): Processor {
   const journeys = { journeys: caches.journeys, audiences: caches.audienceDefinitions, policies: caches.policies, traitStrategies: config.traitStrategies };
   const jobs = new AudienceJobs({
     state: store.state, log: store.log, audiences: store.audiences, definitions: store.definitions,
@@ -73,6 +73,6 @@ export function processorOf(store: Store, config: Config, clock: Clock, caches: 
     retention: new Retention(store.workspaces, store.ledger, caches.policies, store.content),
     onBatch: (n, cursor) => hooks.processed(n, cursor),
     onError: (e) => hooks.failed(e),
-    ...(contended ? { contended } : {}),
+    ...(contention ? { contention } : {}),
   });
 }

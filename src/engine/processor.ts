@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { batchNeeds, resolveBatch } from '../core/identity/resolve.js';
 import type { IdentityRules } from '../core/identity/identifier.js';
 import type { TraitStrategies } from '../core/profiles/traits.js';
@@ -18,6 +19,33 @@ import { journeyWork, prepareJourneyWork, type JourneyWorkOptions } from './jour
 /** While catching up on a backlog of more than this many batches, a batch is that many times larger, up to `CATCH_UP_MAX` events. */
 const CATCH_UP = 5;
 const CATCH_UP_MAX = 10_000;
+/** While another writer of the state is at work, a batch takes about this long to process. */
+const CONTENDED_MS = 25;
+/** The fewest events a batch takes then, and how many the first takes, before what they cost is known. */
+const CONTENDED_MIN = 20;
+const CONTENDED_FIRST = 200;
+/** How long after another writer last wrote batches stay that short. */
+const CONTENDED_FOR_MS = 1_000;
+
+/**
+ * How many events the next batch reads. Alone: `batchSize`, or more while catching up on a backlog
+ * (fewer commits, each profile read once for more of its events). While another writer of the
+ * state is at work (`contended`): as many as the last batches' transactions took `CONTENDED_MS` for
+ * (`msPerEvent`), at most `batchSize`, so that such a writer waits about that long for processing's
+ * transaction at most, whatever the definitions cost.
+ */
+export function batchLimit(o: { batchSize: number; lag: number; contended: boolean; msPerEvent: number | undefined }): number {
+  if (o.contended) return Math.min(o.batchSize, o.msPerEvent === undefined ? CONTENDED_FIRST : Math.max(CONTENDED_MIN, Math.floor(CONTENDED_MS / o.msPerEvent)));
+  return o.lag > o.batchSize * CATCH_UP ? Math.max(o.batchSize, Math.min(o.batchSize * CATCH_UP, CATCH_UP_MAX)) : o.batchSize;
+}
+
+/** Processing's turns at the state's write lock, shared with another writer (see `WriteGate`). */
+export interface Contention {
+  /** Whether the other writer wrote since last asked. */
+  contended(): boolean;
+  /** How long (ms) processing held its turns since last asked. */
+  held(): number;
+}
 
 export interface ProcessorOptions {
   readonly rules: IdentityRules;
@@ -33,8 +61,8 @@ export interface ProcessorOptions {
   readonly journeys: JourneyWorkOptions;
   /** Expires old decision traces and ledger entries (hourly, when the log is caught up). */
   readonly retention?: Retention;
-  /** Whether another writer of the state waited for a transaction since last asked: catch-up batches then stay at `batchSize`, so that it waits less. */
-  readonly contended?: () => boolean;
+  /** Turns taken with another writer of the state (see `Contention`): while it writes, batches are kept short. */
+  readonly contention?: Contention;
 }
 
 /**
@@ -49,6 +77,10 @@ export class Processor extends FollowsLog implements Processing {
   private idle: NodeJS.Timeout | undefined;
   private cancelDue: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  /** What the last batches' transactions took, per event (ms, a moving average). */
+  private msPerEvent: number | undefined;
+  /** Until when (performance.now()) batches stay short: the other writer wrote shortly before. */
+  private contendedUntil = -Infinity;
 
   constructor(
     private readonly log: EventLog,
@@ -142,9 +174,12 @@ export class Processor extends FollowsLog implements Processing {
   }
 
   private async step(): Promise<boolean> {
-    const { batchSize } = this.opts;
-    const catchUp = this.lag > batchSize * CATCH_UP && this.opts.contended?.() !== true;
-    const events = await this.log.readAfter(this.at.cursor, catchUp ? Math.max(batchSize, Math.min(batchSize * CATCH_UP, CATCH_UP_MAX)) : batchSize);
+    const { contention } = this.opts;
+    const started = performance.now();
+    if (contention?.contended() === true) this.contendedUntil = started + CONTENDED_FOR_MS;
+    contention?.held(); // the turns taken since (timers, backfills) are not this batch's
+    const limit = batchLimit({ batchSize: this.opts.batchSize, lag: this.lag, contended: started < this.contendedUntil, msPerEvent: this.msPerEvent });
+    const events = await this.log.readAfter(this.at.cursor, limit);
     const last = events.at(-1);
     if (!last) {
       this.at.head = this.at.cursor;
@@ -166,6 +201,10 @@ export class Processor extends FollowsLog implements Processing {
       engagement: engagementWork(bySeq),
     });
     this.at.advance(last.seq);
+    if (contention) {
+      const ms = contention.held() / events.length;
+      this.msPerEvent = this.msPerEvent === undefined ? ms : (this.msPerEvent + ms) / 2;
+    }
     this.opts.onBatch?.(events.length, last.seq);
     return true;
   }

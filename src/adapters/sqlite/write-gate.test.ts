@@ -48,10 +48,12 @@ describe('WriteGate', () => {
     processing.leaveProcessing();
   });
 
-  it('tells processing whether an API write had to wait for one of its transactions since it last asked', async () => {
+  it('tells processing whether API writes were asked for since it last asked', async () => {
     const processing = new WriteGate();
     const api = new WriteGate(processing.buffer);
+    expect(processing.contended()).toBe(false);
     await api.write(() => 'no transaction in progress');
+    expect(processing.contended()).toBe(true);
     expect(processing.contended()).toBe(false);
     processing.enterProcessing();
     const write = api.write(() => 'waited');
@@ -59,6 +61,24 @@ describe('WriteGate', () => {
     expect(await write).toBe('waited');
     expect(processing.contended()).toBe(true);
     expect(processing.contended()).toBe(false); // asked: counted afresh
+  });
+});
+
+describe('WriteGate.held', () => {
+  it('tells processing how long it held its turns since it last asked', () => {
+    const processing = new WriteGate();
+    expect(processing.held()).toBe(0);
+    for (const ms of [10, 5]) {
+      processing.enterProcessing();
+      const t = performance.now();
+      while (performance.now() - t < ms);
+      processing.leaveProcessing();
+    }
+    processing.leaveProcessing(); // not in its turn: nothing held
+    const held = processing.held();
+    expect(held).toBeGreaterThanOrEqual(15);
+    expect(held).toBeLessThan(200);
+    expect(processing.held()).toBe(0); // asked: counted afresh
   });
 });
 

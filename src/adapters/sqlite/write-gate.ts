@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 
 const PROCESSING = 0;
 const API = 1;
-/** API writes that found processing in a write transaction, since processing last asked (`contended`). */
-const WAITED = 2;
+/** API writes asked for since processing last asked (`contended`). */
+const WROTE = 2;
 /** How long the processing thread lets the API's writers go first before it takes its turn anyway. */
 const MAX_YIELD_MS = 20;
 
@@ -18,8 +18,11 @@ const MAX_YIELD_MS = 20;
  * `MAX_YIELD_MS`) before its next transaction.
  */
 export class WriteGate {
-  /** [PROCESSING]: 1 while processing is in a write transaction; [API]: API writers waiting or writing; [WAITED]: see `contended`. */
+  /** [PROCESSING]: 1 while processing is in a write transaction; [API]: API writers waiting or writing; [WROTE]: see `contended`. */
   private readonly flags: Int32Array;
+  /** Processing's side: when it last took its turn, and how long it held its turns since it last asked (`held`). */
+  private takenAt = 0;
+  private heldMs = 0;
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.flags = new Int32Array(buffer);
@@ -32,18 +35,31 @@ export class WriteGate {
       Atomics.store(this.flags, PROCESSING, 1);
       const waiting = Atomics.load(this.flags, API);
       const left = deadline - performance.now();
-      if (waiting === 0 || left <= 0) return;
-      this.leaveProcessing();
+      if (waiting === 0 || left <= 0) return void (this.takenAt = performance.now());
+      this.release();
       Atomics.wait(this.flags, API, waiting, left);
     }
   }
 
-  /** Processing: whether an API write had to wait for one of its transactions since it last asked (it then keeps them short). */
+  /** Processing: whether API writes were asked for since it last asked (it then keeps its transactions short, as they may wait for them). */
   contended(): boolean {
-    return Atomics.exchange(this.flags, WAITED, 0) > 0;
+    return Atomics.exchange(this.flags, WROTE, 0) > 0;
+  }
+
+  /** Processing: how long (ms) it held its turns since it last asked, what API writes may have waited for (not its waits for them). */
+  held(): number {
+    const ms = this.heldMs;
+    this.heldMs = 0;
+    return ms;
   }
 
   leaveProcessing(): void {
+    if (this.takenAt > 0) this.heldMs += performance.now() - this.takenAt;
+    this.takenAt = 0;
+    this.release();
+  }
+
+  private release(): void {
     Atomics.store(this.flags, PROCESSING, 0);
     Atomics.notify(this.flags, PROCESSING);
   }
@@ -51,7 +67,7 @@ export class WriteGate {
   /** An API write: run once processing is out of its write transaction, waited for without blocking the thread. */
   async write<T>(fn: () => T): Promise<T> {
     Atomics.add(this.flags, API, 1);
-    if (Atomics.load(this.flags, PROCESSING) === 1) Atomics.add(this.flags, WAITED, 1);
+    Atomics.add(this.flags, WROTE, 1);
     try {
       while (Atomics.load(this.flags, PROCESSING) === 1) {
         const w = Atomics.waitAsync(this.flags, PROCESSING, 1, 100);
