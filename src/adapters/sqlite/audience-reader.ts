@@ -10,7 +10,12 @@ export class SqliteAudienceReader implements AudienceReader {
       members: db.prepare('SELECT profile_id AS profileId, since FROM segment_members WHERE segment_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?'),
       audience: db.prepare('SELECT state FROM audiences WHERE profile_id = ?').pluck(),
       count: db.prepare('SELECT count(*) FROM segment_members WHERE segment_id = ?').pluck(),
-      segmentsOf: db.prepare('SELECT segment_id AS segmentId, since FROM segment_members WHERE profile_id = ? ORDER BY segment_id'),
+      // The memberships the profile's audience state names (it may still name a segment deleted since), by primary key.
+      segmentsOf: db.prepare(
+        `SELECT m.segment_id AS segmentId, m.since FROM audiences a, json_each(a.state, '$.members') j
+           JOIN segment_members m ON m.segment_id = j.key AND m.profile_id = a.profile_id
+         WHERE a.profile_id = ? ORDER BY m.segment_id`,
+      ),
       profileIds: db.prepare('SELECT id FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?').pluck(),
       live: db.prepare('SELECT count(*) FROM profiles WHERE workspace_id = ? AND merged_into IS NULL').pluck(),
       sample: db.prepare('SELECT id FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND rowid % ? = 0 LIMIT ?').pluck(),

@@ -29,7 +29,11 @@ export class SqliteAudiences {
          ON CONFLICT (profile_id) DO UPDATE SET v = excluded.v, state = excluded.state, next_due = excluded.next_due`,
       ),
       remove: db.prepare('DELETE FROM audiences WHERE profile_id = ?'),
-      removeMembers: db.prepare('DELETE FROM segment_members WHERE profile_id = ?'),
+      // The memberships a state names (before the state itself is removed): by primary key.
+      removeMembers: db.prepare(
+        `DELETE FROM segment_members WHERE profile_id = @id
+           AND segment_id IN (SELECT key FROM audiences, json_each(audiences.state, '$.members') WHERE audiences.profile_id = @id)`,
+      ),
       enter: db.prepare('INSERT OR REPLACE INTO segment_members (segment_id, profile_id, workspace_id, since) VALUES (?, ?, ?, ?)'),
       exit: db.prepare('DELETE FROM segment_members WHERE segment_id = ? AND profile_id = ?'),
       due: db.prepare('SELECT profile_id FROM audiences WHERE next_due <= ? ORDER BY next_due LIMIT ?').pluck(),
@@ -69,8 +73,8 @@ export class SqliteAudiences {
 
   write(o: AudienceOutcome): void {
     for (const id of o.removed) {
+      this.s.removeMembers.run({ id });
       this.s.remove.run(id);
-      this.s.removeMembers.run(id);
       this.cache.wroteAudience(id, null);
     }
     for (const a of o.audiences) {

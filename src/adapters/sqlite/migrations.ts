@@ -177,4 +177,6 @@ export const STATE_MIGRATIONS: readonly string[] = [
   `CREATE INDEX outbox_depth ON outbox (workspace_id, contributor, channel, created_at) WHERE status = 'pending';`,
   // 17: a workspace's live profiles in id order, from an index alone: pages of backfills, counts and samples of previews.
   `CREATE INDEX profiles_live ON profiles (workspace_id, id) WHERE merged_into IS NULL;`,
+  // 18: a profile's memberships are those its audience state names (`members`): found by their primary key from it, not by an index of their own to write at every change.
+  `DROP INDEX segment_members_profile;`,
 ];
