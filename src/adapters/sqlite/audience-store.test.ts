@@ -58,10 +58,7 @@ describe('memberships in state.db', () => {
 
 describe('audience timers in state.db', () => {
   it('a due audience whose profile is gone is dropped rather than left due forever', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xhub-aud-'));
-    dirs.push(dir);
-    const db = openDatabase(join(dir, 'state.db'), 'normal');
-    migrate(db, STATE_MIGRATIONS);
+    const db = stateDb();
     db.prepare("INSERT INTO audiences (profile_id, workspace_id, v, state, next_due) VALUES ('prof_gone', 'ws', 1, '{}', 5)").run();
     const store = new SqliteStateStore(db);
     expect(await store.nextDue()).toBe(5);
