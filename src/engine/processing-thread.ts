@@ -26,6 +26,12 @@ const WORKER = new URL(import.meta.url.endsWith('.ts') ? '../../dist/engine/proc
 
 /** After the processing thread died (it should not: errors are retried inside), it is started again after this long. */
 const RESTART_MS = 1000;
+/**
+ * The worker's young generation (V8's default is 48 MB): a backfill allocates much that lives for a
+ * chunk of profiles, and scavenges less of it with more room (with 50 segments and 20 computed traits,
+ * a backfill over 200,000 profiles went from 18,300-18,700 to 20,100-20,300 profiles/s).
+ */
+const YOUNG_GENERATION_MB = 64;
 
 /**
  * Processing on a worker thread of its own (`processing-worker.ts`), with its own connections to the
@@ -50,7 +56,7 @@ export class ProcessingThread extends FollowsLog implements Processing {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER, { workerData: { config: this.config, gate: this.gate.buffer } });
+      const worker = new Worker(WORKER, { workerData: { config: this.config, gate: this.gate.buffer }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       this.worker = worker;
       let started = false;
       worker.on('message', (m: FromProcessing) => {
