@@ -4,7 +4,7 @@ import type { Condition } from '../conditions/schema.js';
 import { isTimeZone } from '../conditions/time.js';
 import type { Candidate, CandidateOutcome } from '../journeys/candidate.js';
 import type { Channel, Purpose } from '../journeys/definition.js';
-import { allowedChannels, channelOrder, sendTimeDeferral, type ChannelChoice } from './channels.js';
+import { channelOrder, sendTimeDeferral, type ChannelChoice } from './channels.js';
 import type { EngagementByChannel } from './engagement.js';
 import type { Cap, ContactPolicy } from './policy.js';
 
@@ -97,39 +97,55 @@ export function arbitrate(profile: ArbitrationProfile, candidates: readonly Cand
 
 /** One candidate: its channel, then sent (reserved in the round), deferred or rejected. */
 function decide(c: Candidate, ranking: Ranking, round: Round): { outcome: CandidateOutcome; trace: CandidateTrace } {
-  const tried = tryChannels(c, round);
+  const { tried, alternatives } = tryChannels(c, round);
   const first = tried[0] as Tried;
   const chosen = tried.find((t) => t.verdict === undefined);
   const channel = (chosen ?? first).channel;
   const v = chosen ? sendTime(c, channel, round) : first.verdict;
-  const base = {
-    candidateId: c.id, channel, ranking,
-    ...(allowedChannels(c).length > 1 ? { channels: tried.map(({ verdict, ...t }) => ({ ...t, ...(verdict ? { refusal: verdict.rule } : {}) })) } : {}),
+  const channels = alternatives ? tried.map(channelTrace) : undefined;
+  const trace = (outcome: CandidateTrace['outcome'], rule?: string, detail?: CandidateTrace['detail']): CandidateTrace => {
+    const t: { -readonly [K in keyof CandidateTrace]: CandidateTrace[K] } = { candidateId: c.id, channel, ranking, outcome };
+    if (channels) t.channels = channels;
+    if (rule !== undefined) t.rule = rule;
+    if (detail !== undefined) t.detail = detail;
+    return t;
   };
   if (v === undefined) {
-    const entry: LedgerEntry = { at: round.now, channel, purpose: c.purpose, journeyId: c.journeyId, candidateId: c.id, ...(c.item ? { item: c.item.id } : {}) };
+    const entry: LedgerEntry = c.item
+      ? { at: round.now, channel, purpose: c.purpose, journeyId: c.journeyId, candidateId: c.id, item: c.item.id }
+      : { at: round.now, channel, purpose: c.purpose, journeyId: c.journeyId, candidateId: c.id };
     round.book.push(entry);
     round.reserved.push(entry);
-    return { outcome: { candidateId: c.id, outcome: 'sent', channel }, trace: { ...base, outcome: 'sent' } };
+    return { outcome: { candidateId: c.id, outcome: 'sent', channel }, trace: trace('sent') };
   }
   if (v.until !== undefined) {
-    return { outcome: { candidateId: c.id, outcome: 'deferred', until: v.until, rule: v.rule }, trace: { ...base, outcome: 'deferred', rule: v.rule, detail: { ...v.detail, until: v.until } } };
+    return { outcome: { candidateId: c.id, outcome: 'deferred', until: v.until, rule: v.rule }, trace: trace('deferred', v.rule, { ...v.detail, until: v.until }) };
   }
-  return { outcome: { candidateId: c.id, outcome: 'rejected', rule: v.rule }, trace: { ...base, outcome: 'rejected', rule: v.rule, ...(v.detail ? { detail: v.detail } : {}) } };
+  return { outcome: { candidateId: c.id, outcome: 'rejected', rule: v.rule }, trace: trace('rejected', v.rule, v.detail) };
+}
+
+/** A channel tried, as the trace shows it: its history, and the rule that refused it. */
+function channelTrace(t: Tried): ChannelTrace {
+  const out: ChannelTrace = { channel: t.channel, delivered: t.delivered, engaged: t.engaged, rate: t.rate };
+  return t.verdict ? { ...out, refusal: t.verdict.rule } : out;
 }
 
 /** A channel tried, with the rule that refused it. */
 type Tried = ChannelChoice & { readonly verdict?: Verdict };
 
-/** The candidate's channels in the order tried, each with its refusal, up to the first that passes (never empty). */
-function tryChannels(c: Candidate, round: Round): Tried[] {
+/**
+ * The candidate's channels in the order tried, each with its refusal, up to the first that passes
+ * (never empty); `alternatives`: whether the candidate allows more than one channel.
+ */
+function tryChannels(c: Candidate, round: Round): { tried: Tried[]; alternatives: boolean } {
   const tried: Tried[] = [];
-  for (const choice of channelOrder(c, round.profile.engagement)) {
-    const verdict = firstRefusal({ ...c, channel: choice.channel }, round);
+  const order = channelOrder(c, round.profile.engagement);
+  for (const choice of order) {
+    const verdict = firstRefusal(choice.channel === c.channel ? c : { ...c, channel: choice.channel }, round);
     tried.push(verdict ? { ...choice, verdict } : choice);
     if (!verdict) break;
   }
-  return tried;
+  return { tried, alternatives: order.length > 1 };
 }
 
 /** Checked once a channel passes: a deferral to the profile's best hour on it, not a refusal. */
@@ -193,7 +209,8 @@ function caps(c: Candidate, policy: ContactPolicy, book: readonly LedgerEntry[],
   for (const cap of policy.caps) {
     if (!counts(cap, policy, c)) continue;
     const since = now - durationMs(cap.window);
-    const count = book.filter((e) => e.at > since && counts(cap, policy, e)).length;
+    let count = 0;
+    for (const e of book) if (e.at > since && counts(cap, policy, e)) count++;
     if (count >= cap.limit) return { rule: `cap:${cap.id}`, detail: { count, limit: cap.limit, window: cap.window } };
   }
   return undefined;
@@ -205,7 +222,8 @@ function itemCaps(c: Candidate, book: readonly LedgerEntry[], now: number): Verd
   const { id, caps: itemCaps } = c.item;
   for (const cap of itemCaps) {
     const since = now - durationMs(cap.window);
-    const count = book.filter((e) => e.at > since && e.item === id).length;
+    let count = 0;
+    for (const e of book) if (e.at > since && e.item === id) count++;
     if (count >= cap.limit) return { rule: `cap:item:${id}`, detail: { count, limit: cap.limit, window: cap.window } };
   }
   return undefined;
@@ -250,6 +268,7 @@ function quietHours(c: Candidate, p: ArbitrationProfile, policy: ContactPolicy, 
 
 function slots(c: Candidate, policy: ContactPolicy, reserved: readonly LedgerEntry[]): Verdict | undefined {
   const limit = policy.slots[c.channel] ?? 1;
-  const used = reserved.filter((e) => e.channel === c.channel).length;
+  let used = 0;
+  for (const e of reserved) if (e.channel === c.channel) used++;
   return used >= limit ? { rule: `slots:${c.channel}`, detail: { used, limit } } : undefined;
 }

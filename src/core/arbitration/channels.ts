@@ -20,7 +20,7 @@ export interface ChannelChoice {
 
 /** The channels a candidate allows, in the journey's order: its first choice, then its alternatives. */
 export function allowedChannels(c: Candidate): Channel[] {
-  return [...new Set([c.channel, ...(c.alternatives ?? [])])];
+  return c.alternatives && c.alternatives.length > 0 ? [...new Set([c.channel, ...c.alternatives])] : [c.channel];
 }
 
 /**
@@ -29,6 +29,7 @@ export function allowedChannels(c: Candidate): Channel[] {
  */
 export function channelOrder(c: Candidate, engagement: EngagementByChannel | undefined): ChannelChoice[] {
   const choices = allowedChannels(c).map((channel) => choiceOf(channel, engagement?.[channel]));
+  if (choices.length === 1) return choices;
   const known = choices.filter((x) => x.rate !== null).sort((a, b) => (b.rate as number) - (a.rate as number));
   return [...known, ...choices.filter((x) => x.rate === null)];
 }

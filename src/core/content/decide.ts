@@ -68,9 +68,10 @@ export function decideContent(input: ContentInput): ContentDecision {
   const all = [...arbitrated, ...screened].sort(byScore);
   const sent = all.filter((x) => x.outcome.outcome === 'sent');
   const kept = new Set(sent.slice(0, limit).map((x) => x.candidate.id));
-  const decided = all
-    .map((x) => (x.outcome.outcome === 'sent' && !kept.has(x.candidate.id) ? rejected(x.candidate, { rule: 'limit', detail: { limit } }, x.trace.ranking) : x))
-    .map((x) => ({ ...x, outcome: { ...x.outcome, decisionId: input.decisionId } }));
+  const decided = all.map((x) => {
+    const { candidate, outcome, trace } = x.outcome.outcome === 'sent' && !kept.has(x.candidate.id) ? rejected(x.candidate, { rule: 'limit', detail: { limit } }, x.trace.ranking) : x;
+    return { candidate, outcome: { ...outcome, decisionId: input.decisionId }, trace };
+  });
   const byId = new Map(input.items.map((item) => [item.id, item]));
   const expiresAt = now + durationMs(policy.policy.reservation);
   return {
