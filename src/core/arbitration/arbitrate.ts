@@ -142,7 +142,7 @@ function tryChannels(c: Candidate, round: Round): { tried: Tried[]; alternatives
   const order = channelOrder(c, round.profile.engagement);
   for (const choice of order) {
     const verdict = firstRefusal(choice.channel === c.channel ? c : { ...c, channel: choice.channel }, round);
-    tried.push(verdict ? { ...choice, verdict } : choice);
+    tried.push(verdict ? { channel: choice.channel, delivered: choice.delivered, engaged: choice.engaged, rate: choice.rate, verdict } : choice);
     if (!verdict) break;
   }
   return { tried, alternatives: order.length > 1 };
