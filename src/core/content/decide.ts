@@ -82,7 +82,8 @@ export function decideContent(input: ContentInput): ContentDecision {
     },
     contacts: d.reserved
       .filter((e) => kept.has(e.candidateId))
-      .map((e) => ({ ...e, workspaceId: input.workspaceId, profileId: input.subjectId, decisionId: input.decisionId, status: 'reserved', expiresAt })),
+      // Object.assign for the same reason: ledger entries come in two shapes.
+      .map((e): ContactWrite => Object.assign({}, e, { workspaceId: input.workspaceId, profileId: input.subjectId, decisionId: input.decisionId, status: 'reserved' as const, expiresAt })),
     chosen: decided
       .filter((x) => kept.has(x.candidate.id))
       .map((x, i) => ({ item: byId.get(x.candidate.stepId) as ContentItem, rank: i + 1, score: x.trace.ranking.score })),
