@@ -19,7 +19,7 @@ export interface ChannelChoice {
 }
 
 /** The channels a candidate allows, in the journey's order: its first choice, then its alternatives. */
-export function allowedChannels(c: Candidate): Channel[] {
+function allowedChannels(c: Candidate): Channel[] {
   return c.alternatives && c.alternatives.length > 0 ? [...new Set([c.channel, ...c.alternatives])] : [c.channel];
 }
 
