@@ -3,6 +3,7 @@ import type { LedgerEntry } from '../../core/arbitration/arbitrate.js';
 import type { ContactFacts, ContactWrite, DecisionRecord, EngagementWrite } from '../../core/arbitration/decision.js';
 import { engagementOf, type EngagementRow } from '../../core/arbitration/engagement.js';
 import type { Channel, Purpose } from '../../core/journeys/definition.js';
+import { itemCandidateId } from '../../core/content/decide.js';
 import { encodeDecision } from './decision-body.js';
 import { suppressionAddresses } from '../../core/arbitration/suppression.js';
 import type { ContactLedger, ContactSubject } from '../../ports/decisions.js';
@@ -127,7 +128,12 @@ export class SqliteContactLedger implements ContactLedger {
     this.writes = new SqliteDecisionWrites(db);
     this.s = {
       mergedInto: db.prepare('SELECT merged_into FROM profiles WHERE id = ?').pluck(),
-      shown: db.prepare(`UPDATE contacts SET status = 'shown', expires_at = NULL WHERE decision_id = ? AND workspace_id = ? AND item_id = ? AND status = 'reserved' AND expires_at > ?`),
+      // A decision's reserved contacts are its profile's, at its instant, each its item's candidate: found by primary key.
+      shown: db.prepare(
+        `UPDATE contacts SET status = 'shown', expires_at = NULL
+         WHERE (profile_id, at) = (SELECT profile_id, at FROM decisions WHERE id = @decision AND workspace_id = @workspace)
+           AND candidate_id = @candidate AND workspace_id = @workspace AND item_id = @item AND status = 'reserved' AND expires_at > @now`,
+      ),
       expireDecisions: db.prepare('DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE workspace_id = ? AND at < ? LIMIT ?)'),
       expireContacts: db.prepare(
         'DELETE FROM contacts WHERE (profile_id, at, candidate_id) IN (SELECT profile_id, at, candidate_id FROM contacts WHERE workspace_id = ? AND at < ? LIMIT ?)',
@@ -168,7 +174,7 @@ export class SqliteContactLedger implements ContactLedger {
   }
 
   shown(workspaceId: string, decisionId: string, items: readonly string[], now: number): Promise<number> {
-    return this.turn(() => items.reduce((n, item) => n + this.s.shown.run(decisionId, workspaceId, item, now).changes, 0));
+    return this.turn(() => items.reduce((n, item) => n + this.s.shown.run({ decision: decisionId, workspace: workspaceId, item, candidate: itemCandidateId(decisionId, item), now }).changes, 0));
   }
 
   expire(workspaceId: string, decisionsBefore: number, contactsBefore: number, now: number, limit: number): Promise<number> {

@@ -95,13 +95,16 @@ export function itemCapHorizon(items: readonly ContentItem[]): number {
   return items.reduce((m, item) => item.caps.reduce((n, c) => Math.max(n, durationMs(c.window)), m), 0);
 }
 
+/** The id of an item's candidate in a decision (and of the contact its decision reserves). */
+export const itemCandidateId = (decisionId: string, itemId: string): string => `${decisionId}:${itemId}`;
+
 /** An item's candidate in a decision: all of it follows from the item and the decision (stored traces rebuild it so). */
 export function itemCandidate(
   item: Pick<ContentItem, 'id' | 'channel' | 'purpose' | 'priority' | 'value'> & Pick<NonNullable<Candidate['item']>, 'caps'>,
   r: Pick<ContentRequest, 'decisionId' | 'workspaceId' | 'subjectId' | 'placement'> & { readonly now: number },
 ): Candidate {
   return {
-    id: `${r.decisionId}:${item.id}`, workspaceId: r.workspaceId, profileId: r.subjectId, journeyId: placementJourney(r.placement), version: 0,
+    id: itemCandidateId(r.decisionId, item.id), workspaceId: r.workspaceId, profileId: r.subjectId, journeyId: placementJourney(r.placement), version: 0,
     stepId: item.id, channel: item.channel, item: { id: item.id, caps: item.caps }, template: item.id, purpose: item.purpose,
     priority: item.priority, value: item.value, proposedAt: r.now,
   };
