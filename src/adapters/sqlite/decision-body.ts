@@ -13,7 +13,15 @@ import type { Channel, Purpose } from '../../core/journeys/definition.js';
  * priority, value, outcome, rule, caps), and what the items share (channel, purpose, propensity and its
  * source) is written once; a row carries only what differs. The rest of its candidate follows from the
  * decision (see `itemCandidate`). A decision of 40 items is under 2 KB (version 1 wrote about 7.5 KB).
- * Version 1 (still read): a decision API item as an object `i`; journey decisions are still written so.
+ *
+ * Version 3, a journey decision: each candidate as an object, without what the body says once. Its id,
+ * made of the journey, the profile and the entry (`cand_J_P_…`), keeps only what follows the profile
+ * (`n`), the profile being the body's `p` (the row's may change: a merge moves decisions to the survivor);
+ * its `proposedAt` only when not the decision's instant. The trace's channel is left out when it is the
+ * candidate's, and trace details (a cap's count, limit and window, repeated by every candidate it
+ * refused) are written once (`details`). 20 candidates refused by one cap: 5.1 KB, against 8.0 KB.
+ *
+ * Version 1 (still read): every candidate as an object; a decision API item as an object `i`.
  */
 type JourneyCandidate = Omit<Candidate, 'workspaceId' | 'profileId'>;
 interface ItemCandidate {
@@ -37,6 +45,24 @@ interface Body {
   v: 1;
   placement?: string;
   c: StoredCandidate[];
+}
+
+/** A version 3 candidate: its id whole (`id`) or what follows `cand_JOURNEY_PROFILE_` (`n`); `proposedAt` when not the decision's instant. */
+type CompactCandidate = { -readonly [K in keyof Omit<JourneyCandidate, 'id' | 'proposedAt'>]: JourneyCandidate[K] } & { id?: string; n?: string; proposedAt?: number };
+/** A version 3 trace: `tc`, its channel when not the candidate's (null: none); `d`, its detail (index in `details`). */
+interface CompactTrace {
+  pr: number;
+  ps: string;
+  tc?: Channel | null;
+  d?: number;
+  channels?: CandidateTrace['channels'];
+}
+interface JourneyBody {
+  v: 3;
+  p: string;
+  placement?: string;
+  details: NonNullable<CandidateTrace['detail']>[];
+  c: { c: CompactCandidate; o: StoredOutcome; t: CompactTrace }[];
 }
 
 /** What the rows of a version 2 body share. */
@@ -77,20 +103,18 @@ type Row = { id: string; workspace_id: string; profile_id: string; at: number; s
 
 export function encodeDecision(d: DecisionRecord): string {
   if (d.source === 'decide' && d.placement !== undefined && d.candidates.length > 0) return JSON.stringify(itemsBody(d, d.placement));
-  const body: Body = {
-    v: 1,
-    ...(d.placement === undefined ? {} : { placement: d.placement }),
-    c: d.candidates.map(({ candidate: c, outcome, trace }) => ({ c: storedCandidate(c), o: storedOutcome(outcome), t: storedTrace(trace) })),
-  };
+  const details = new Distinct<NonNullable<CandidateTrace['detail']>>();
+  const c = d.candidates.map(({ candidate, outcome, trace }) => ({ c: compactCandidate(candidate, d), o: storedOutcome(outcome), t: compactTrace(trace, candidate, details) }));
+  const body: JourneyBody = { v: 3, p: d.profileId, ...(d.placement === undefined ? {} : { placement: d.placement }), details: details.values, c };
   return JSON.stringify(body);
 }
 
 export function decodeDecision(row: Row): DecisionRecord {
-  const body = JSON.parse(row.body) as Body | ItemsBody;
+  const body = JSON.parse(row.body) as Body | ItemsBody | JourneyBody;
   return {
     id: row.id, workspaceId: row.workspace_id, profileId: row.profile_id, at: row.at, source: row.source, policyVersion: row.policy_version,
     ...(body.placement === undefined ? {} : { placement: body.placement }),
-    candidates: body.v === 2 ? decodeItems(body, row) : body.c.map((s) => {
+    candidates: body.v === 2 ? decodeItems(body, row) : body.v === 3 ? decodeJourney(body, row) : body.c.map((s) => {
       const candidate = 'i' in s ? candidateOfItem(s.i, row, body.placement ?? '') : ({ ...s.c, workspaceId: row.workspace_id, profileId: row.profile_id } as Candidate);
       const outcome = { ...s.o, candidateId: candidate.id, decisionId: row.id } as CandidateOutcome;
       const { pr, ps, ...rest } = s.t;
@@ -176,14 +200,43 @@ function decodeItems(body: ItemsBody, row: Row): DecisionRecord['candidates'] {
   });
 }
 
+const journeyPrefix = (journeyId: string, profileId: string): string => `cand_${journeyId}_${profileId}_`;
+
 /** Field by field (no spread and delete: this runs for every candidate of every decision). */
-function storedCandidate(c: Candidate): JourneyCandidate {
-  return {
-    id: c.id, journeyId: c.journeyId, version: c.version, stepId: c.stepId, channel: c.channel, template: c.template, purpose: c.purpose,
-    priority: c.priority, value: c.value, proposedAt: c.proposedAt,
-    ...(c.alternatives === undefined ? {} : { alternatives: c.alternatives }), ...(c.sendWithin === undefined ? {} : { sendWithin: c.sendWithin }),
-    ...(c.item === undefined ? {} : { item: c.item }), ...(c.contributor === undefined ? {} : { contributor: c.contributor }),
+function compactCandidate(c: Candidate, d: DecisionRecord): CompactCandidate {
+  const out: CompactCandidate = {
+    journeyId: c.journeyId, version: c.version, stepId: c.stepId, channel: c.channel, template: c.template, purpose: c.purpose, priority: c.priority, value: c.value,
   };
+  if (c.proposedAt !== d.at) out.proposedAt = c.proposedAt;
+  const prefix = journeyPrefix(c.journeyId, d.profileId);
+  if (c.id.startsWith(prefix)) out.n = c.id.slice(prefix.length);
+  else out.id = c.id;
+  if (c.alternatives !== undefined) out.alternatives = c.alternatives;
+  if (c.sendWithin !== undefined) out.sendWithin = c.sendWithin;
+  if (c.item !== undefined) out.item = c.item;
+  if (c.contributor !== undefined) out.contributor = c.contributor;
+  return out;
+}
+
+function compactTrace(t: CandidateTrace, c: Candidate, details: Distinct<NonNullable<CandidateTrace['detail']>>): CompactTrace {
+  const out: CompactTrace = { pr: t.ranking.propensity, ps: t.ranking.propensitySource };
+  if (t.channel !== c.channel) out.tc = t.channel ?? null;
+  if (t.detail !== undefined) out.d = details.index(t.detail, JSON.stringify(t.detail));
+  if (t.channels !== undefined) out.channels = t.channels;
+  return out;
+}
+
+function decodeJourney(body: JourneyBody, row: Row): DecisionRecord['candidates'] {
+  return body.c.map(({ c: { n, id: whole, proposedAt = row.at, ...stored }, o, t }) => {
+    const id = n === undefined ? (whole as string) : journeyPrefix(stored.journeyId, body.p) + n;
+    const candidate: Candidate = { ...stored, id, proposedAt, workspaceId: row.workspace_id, profileId: row.profile_id };
+    const channel = t.tc === undefined ? candidate.channel : (t.tc ?? undefined);
+    const trace: CandidateTrace = {
+      candidateId: id, outcome: o.outcome, ...(channel === undefined ? {} : { channel }), ...(t.channels === undefined ? {} : { channels: t.channels }),
+      ...(o.rule === undefined ? {} : { rule: o.rule }), ...(t.d === undefined ? {} : { detail: body.details[t.d] }), ranking: rankingOf(candidate, t.pr, t.ps),
+    };
+    return { candidate, outcome: { ...o, candidateId: id, decisionId: row.id } as CandidateOutcome, trace };
+  });
 }
 
 const candidateOfItem = (i: ItemCandidate, row: Row, placement: string): Candidate =>
@@ -197,9 +250,3 @@ function storedOutcome(o: CandidateOutcome): StoredOutcome {
   return o.outcome === 'deferred' ? { outcome: 'deferred', rule: o.rule, until: o.until } : { outcome: 'rejected', rule: o.rule };
 }
 
-function storedTrace(t: CandidateTrace): StoredTrace {
-  return {
-    pr: t.ranking.propensity, ps: t.ranking.propensitySource, ...(t.detail === undefined ? {} : { detail: t.detail }),
-    ...(t.channel === undefined ? {} : { channel: t.channel }), ...(t.channels === undefined ? {} : { channels: t.channels }),
-  };
-}
