@@ -66,7 +66,7 @@ describe('stored decision bodies', () => {
     );
   });
 
-  it('a journey decision of 20 candidates refused by one cap writes its numbers once, in about 260 bytes a candidate (version 1: 400)', () => {
+  it('a journey decision of 20 candidates refused by one cap writes its numbers once, in about 100 bytes a candidate (version 1: 400)', () => {
     const policy = ContactPolicy.parse({ optIn: [], caps: [{ id: 'marketing-weekly', limit: 3, window: { amount: 7, unit: 'days' } }] });
     const ledger = [1, 2, 3].map((k) => ({ at: T0 - k * 3_600_000, channel: 'email' as const, purpose: 'marketing' as const, journeyId: `old${k}`, candidateId: `old-${k}` }));
     const candidates: Candidate[] = Array.from({ length: 20 }, (_, k) => ({
@@ -81,7 +81,7 @@ describe('stored decision bodies', () => {
     expect(new Set(decision.candidates.map((c) => c.trace.rule))).toEqual(new Set(['cap:marketing-weekly']));
     const { body } = row(decision);
     expect(body.match(/"limit":3/g)).toHaveLength(1);
-    expect(body.length).toBeLessThan(20 * 260);
+    expect(body.length).toBeLessThan(20 * 110);
     expect(decodeDecision(row(decision))).toEqual(decision);
   });
 

@@ -14,12 +14,10 @@ import type { Channel, Purpose } from '../../core/journeys/definition.js';
  * source) is written once; a row carries only what differs. The rest of its candidate follows from the
  * decision (see `itemCandidate`). A decision of 40 items is under 2 KB (version 1 wrote about 7.5 KB).
  *
- * Version 3, a journey decision: each candidate as an object, without what the body says once. Its id,
- * made of the journey, the profile and the entry (`cand_J_P_…`), keeps only what follows the profile
- * (`n`), the profile being the body's `p` (the row's may change: a merge moves decisions to the survivor);
- * its `proposedAt` only when not the decision's instant. The trace's channel is left out when it is the
- * candidate's, and trace details (a cap's count, limit and window, repeated by every candidate it
- * refused) are written once (`details`). 20 candidates refused by one cap: 5.1 KB, against 8.0 KB.
+ * Version 3, a journey decision: every candidate is a row of a few values in the same way (journey,
+ * version, step, template, priority, value, outcome, rule), its id only what follows its profile
+ * (`cand_JOURNEY_PROFILE_…`, the profile named once in the body). 10 candidates refused by one cap:
+ * under 2 KB, two decisions a page (version 1 wrote about 4 KB).
  *
  * Version 1 (still read): every candidate as an object; a decision API item as an object `i`.
  */
@@ -47,24 +45,6 @@ interface Body {
   c: StoredCandidate[];
 }
 
-/** A version 3 candidate: its id whole (`id`) or what follows `cand_JOURNEY_PROFILE_` (`n`); `proposedAt` when not the decision's instant. */
-type CompactCandidate = { -readonly [K in keyof Omit<JourneyCandidate, 'id' | 'proposedAt'>]: JourneyCandidate[K] } & { id?: string; n?: string; proposedAt?: number };
-/** A version 3 trace: `tc`, its channel when not the candidate's (null: none); `d`, its detail (index in `details`). */
-interface CompactTrace {
-  pr: number;
-  ps: string;
-  tc?: Channel | null;
-  d?: number;
-  channels?: CandidateTrace['channels'];
-}
-interface JourneyBody {
-  v: 3;
-  p: string;
-  placement?: string;
-  details: NonNullable<CandidateTrace['detail']>[];
-  c: { c: CompactCandidate; o: StoredOutcome; t: CompactTrace }[];
-}
-
 /** What the rows of a version 2 body share. */
 interface Shared {
   ch: Channel;
@@ -86,6 +66,30 @@ interface Differs extends Partial<Shared> {
 const OUTCOMES = ['sent', 'deferred', 'rejected'] as const;
 /** Item id, priority, value, outcome (index in OUTCOMES), rule (0: none), caps (index in `caps`, -1: none), then what differs. */
 type ItemRow = [id: string, priority: number, value: number, outcome: number, rule: string | 0, caps: number, differs?: Differs];
+/**
+ * A version 3 row's fields beside those of `Differs`: `id`, 1 when the row's id is the candidate's whole
+ * (not what follows `cand_JOURNEY_PROFILE_`); `at`, its `proposedAt` when not the decision's instant;
+ * and the candidate's optional fields.
+ */
+interface JourneyDiffers extends Differs {
+  id?: 1;
+  at?: number;
+  alternatives?: Candidate['alternatives'];
+  sendWithin?: number;
+  item?: Candidate['item'];
+  contributor?: string;
+}
+/** Id (or what follows `cand_JOURNEY_PROFILE_`), journey, version, step, template, priority, value, outcome, rule (0: none), then what differs. */
+type JourneyRow = [id: string, journeyId: string, version: number, stepId: string, template: string, priority: number, value: number, outcome: number, rule: string | 0, differs?: JourneyDiffers];
+interface JourneyBody {
+  v: 3;
+  /** The profile the decision was made for (the row's may change: a merge moves decisions to the survivor). */
+  p: string;
+  placement?: string;
+  shared?: Shared;
+  details: NonNullable<CandidateTrace['detail']>[];
+  c: JourneyRow[];
+}
 interface ItemsBody {
   v: 2;
   placement: string;
@@ -103,10 +107,7 @@ type Row = { id: string; workspace_id: string; profile_id: string; at: number; s
 
 export function encodeDecision(d: DecisionRecord): string {
   if (d.source === 'decide' && d.placement !== undefined && d.candidates.length > 0) return JSON.stringify(itemsBody(d, d.placement));
-  const details = new Distinct<NonNullable<CandidateTrace['detail']>>();
-  const c = d.candidates.map(({ candidate, outcome, trace }) => ({ c: compactCandidate(candidate, d), o: storedOutcome(outcome), t: compactTrace(trace, candidate, details) }));
-  const body: JourneyBody = { v: 3, p: d.profileId, ...(d.placement === undefined ? {} : { placement: d.placement }), details: details.values, c };
-  return JSON.stringify(body);
+  return JSON.stringify(journeyBody(d));
 }
 
 export function decodeDecision(row: Row): DecisionRecord {
@@ -186,56 +187,59 @@ function decodeItems(body: ItemsBody, row: Row): DecisionRecord['candidates'] {
   const { shared } = body;
   return body.c.map(([id, p, v, o, rule, k, x = {}]) => {
     const candidate = candidateOfItem({ id, ch: x.ch ?? shared.ch, pu: x.pu ?? shared.pu, p, v, ...(k < 0 ? {} : { caps: body.caps[k] }) }, row, body.placement);
-    const channel = x.tc === undefined ? candidate.channel : (x.tc ?? undefined);
-    const sentOn = x.oc === undefined ? channel : (x.oc ?? undefined);
-    const kind = OUTCOMES[o] as CandidateOutcome['outcome'];
-    const outcome = (kind === 'sent'
-      ? { outcome: kind, ...(sentOn === undefined ? {} : { channel: sentOn }) }
-      : { outcome: kind, rule, ...(kind === 'deferred' ? { until: x.until } : {}) }) as CandidateOutcome;
-    const trace: CandidateTrace = {
-      candidateId: candidate.id, outcome: kind, ...(channel === undefined ? {} : { channel }), ...(x.channels === undefined ? {} : { channels: x.channels }),
-      ...(rule === 0 ? {} : { rule }), ...(x.d === undefined ? {} : { detail: body.details[x.d] }), ranking: rankingOf(candidate, x.pr ?? shared.pr, x.ps ?? shared.ps),
-    };
-    return { candidate, outcome: { ...outcome, candidateId: candidate.id, decisionId: row.id }, trace };
+    return decidedRow(candidate, o, rule, x, shared, body.details, row);
   });
+}
+
+/** A stored row's outcome and trace, its candidate rebuilt (versions 2 and 3). */
+function decidedRow(candidate: Candidate, o: number, rule: string | 0, x: Differs, shared: Shared, details: readonly NonNullable<CandidateTrace['detail']>[], row: Row): DecisionRecord['candidates'][number] {
+  const channel = x.tc === undefined ? candidate.channel : (x.tc ?? undefined);
+  const sentOn = x.oc === undefined ? channel : (x.oc ?? undefined);
+  const kind = OUTCOMES[o] as CandidateOutcome['outcome'];
+  const outcome = (kind === 'sent'
+    ? { outcome: kind, ...(sentOn === undefined ? {} : { channel: sentOn }) }
+    : { outcome: kind, rule, ...(kind === 'deferred' ? { until: x.until } : {}) }) as CandidateOutcome;
+  const trace: CandidateTrace = {
+    candidateId: candidate.id, outcome: kind, ...(channel === undefined ? {} : { channel }), ...(x.channels === undefined ? {} : { channels: x.channels }),
+    ...(rule === 0 ? {} : { rule }), ...(x.d === undefined ? {} : { detail: details[x.d] }), ranking: rankingOf(candidate, x.pr ?? shared.pr, x.ps ?? shared.ps),
+  };
+  return { candidate, outcome: { ...outcome, candidateId: candidate.id, decisionId: row.id }, trace };
 }
 
 const journeyPrefix = (journeyId: string, profileId: string): string => `cand_${journeyId}_${profileId}_`;
 
-/** Field by field (no spread and delete: this runs for every candidate of every decision). */
-function compactCandidate(c: Candidate, d: DecisionRecord): CompactCandidate {
-  const out: CompactCandidate = {
-    journeyId: c.journeyId, version: c.version, stepId: c.stepId, channel: c.channel, template: c.template, purpose: c.purpose, priority: c.priority, value: c.value,
-  };
-  if (c.proposedAt !== d.at) out.proposedAt = c.proposedAt;
-  const prefix = journeyPrefix(c.journeyId, d.profileId);
-  if (c.id.startsWith(prefix)) out.n = c.id.slice(prefix.length);
-  else out.id = c.id;
-  if (c.alternatives !== undefined) out.alternatives = c.alternatives;
-  if (c.sendWithin !== undefined) out.sendWithin = c.sendWithin;
-  if (c.item !== undefined) out.item = c.item;
-  if (c.contributor !== undefined) out.contributor = c.contributor;
-  return out;
-}
-
-function compactTrace(t: CandidateTrace, c: Candidate, details: Distinct<NonNullable<CandidateTrace['detail']>>): CompactTrace {
-  const out: CompactTrace = { pr: t.ranking.propensity, ps: t.ranking.propensitySource };
-  if (t.channel !== c.channel) out.tc = t.channel ?? null;
-  if (t.detail !== undefined) out.d = details.index(t.detail, JSON.stringify(t.detail));
-  if (t.channels !== undefined) out.channels = t.channels;
-  return out;
+function journeyBody(d: DecisionRecord): JourneyBody {
+  const first = d.candidates[0];
+  const shared: Shared | undefined = first && { ch: first.candidate.channel, pu: first.candidate.purpose, pr: first.trace.ranking.propensity, ps: first.trace.ranking.propensitySource };
+  const details = new Distinct<NonNullable<CandidateTrace['detail']>>();
+  const rows = d.candidates.map(({ candidate: c, outcome: o, trace: t }): JourneyRow => {
+    const prefix = journeyPrefix(c.journeyId, d.profileId);
+    const short = c.id.startsWith(prefix);
+    const row: JourneyRow = [short ? c.id.slice(prefix.length) : c.id, c.journeyId, c.version, c.stepId, c.template, c.priority, c.value, OUTCOMES.indexOf(o.outcome), o.outcome === 'sent' ? 0 : o.rule];
+    let x: JourneyDiffers | undefined = differs(shared as Shared, c, o, t, details);
+    const set = <K extends keyof JourneyDiffers>(key: K, value: JourneyDiffers[K]): void => void ((x ??= {})[key] = value);
+    if (!short) set('id', 1);
+    if (c.proposedAt !== d.at) set('at', c.proposedAt);
+    if (c.alternatives !== undefined) set('alternatives', c.alternatives);
+    if (c.sendWithin !== undefined) set('sendWithin', c.sendWithin);
+    if (c.item !== undefined) set('item', c.item);
+    if (c.contributor !== undefined) set('contributor', c.contributor);
+    if (x) row.push(x);
+    return row;
+  });
+  return { v: 3, p: d.profileId, ...(d.placement === undefined ? {} : { placement: d.placement }), ...(shared ? { shared } : {}), details: details.values, c: rows };
 }
 
 function decodeJourney(body: JourneyBody, row: Row): DecisionRecord['candidates'] {
-  return body.c.map(({ c: { n, id: whole, proposedAt = row.at, ...stored }, o, t }) => {
-    const id = n === undefined ? (whole as string) : journeyPrefix(stored.journeyId, body.p) + n;
-    const candidate: Candidate = { ...stored, id, proposedAt, workspaceId: row.workspace_id, profileId: row.profile_id };
-    const channel = t.tc === undefined ? candidate.channel : (t.tc ?? undefined);
-    const trace: CandidateTrace = {
-      candidateId: id, outcome: o.outcome, ...(channel === undefined ? {} : { channel }), ...(t.channels === undefined ? {} : { channels: t.channels }),
-      ...(o.rule === undefined ? {} : { rule: o.rule }), ...(t.d === undefined ? {} : { detail: body.details[t.d] }), ranking: rankingOf(candidate, t.pr, t.ps),
+  const shared = body.shared as Shared;
+  return body.c.map(([id, journeyId, version, stepId, template, priority, value, o, rule, x = {}]) => {
+    const candidate: Candidate = {
+      id: x.id === 1 ? id : journeyPrefix(journeyId, body.p) + id, workspaceId: row.workspace_id, profileId: row.profile_id, journeyId, version, stepId,
+      channel: x.ch ?? shared.ch, template, purpose: x.pu ?? shared.pu, priority, value, proposedAt: x.at ?? row.at,
+      ...(x.alternatives === undefined ? {} : { alternatives: x.alternatives }), ...(x.sendWithin === undefined ? {} : { sendWithin: x.sendWithin }),
+      ...(x.item === undefined ? {} : { item: x.item }), ...(x.contributor === undefined ? {} : { contributor: x.contributor }),
     };
-    return { candidate, outcome: { ...o, candidateId: id, decisionId: row.id } as CandidateOutcome, trace };
+    return decidedRow(candidate, o, rule, x, shared, body.details, row);
   });
 }
 
@@ -244,9 +248,4 @@ const candidateOfItem = (i: ItemCandidate, row: Row, placement: string): Candida
     { id: i.id, channel: i.ch, caps: i.caps ?? [], purpose: i.pu, priority: i.p, value: i.v },
     { decisionId: row.id, workspaceId: row.workspace_id, subjectId: row.profile_id, placement, now: row.at },
   );
-
-function storedOutcome(o: CandidateOutcome): StoredOutcome {
-  if (o.outcome === 'sent') return o.channel === undefined ? { outcome: 'sent' } : { outcome: 'sent', channel: o.channel };
-  return o.outcome === 'deferred' ? { outcome: 'deferred', rule: o.rule, until: o.until } : { outcome: 'rejected', rule: o.rule };
-}
 
