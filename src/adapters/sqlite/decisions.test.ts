@@ -29,7 +29,7 @@ const reserved = (decisionId: string, profileId: string, at: number, item: strin
 const statuses = (db: ReturnType<typeof stateDb>) => db.prepare('SELECT profile_id, candidate_id, status FROM contacts ORDER BY candidate_id').all();
 
 describe('decisions in state.db', () => {
-  it('keep bodies of 2 KB packed, more than one a page, in the order they were made', () => {
+  it('keep bodies of 2 KB packed, more than one a page, and are found by id', () => {
     const db = stateDb();
     const insert = db.prepare("INSERT INTO decisions (id, workspace_id, profile_id, at, source, policy_version, body) VALUES (?, 'ws', ?, ?, 'decide', 1, ?)");
     const n = 500;
