@@ -45,7 +45,7 @@ interface Body {
   c: StoredCandidate[];
 }
 
-/** What the rows of a version 2 body share. */
+/** What the rows of a version 2 or 3 body share (those of the first candidate). */
 interface Shared {
   ch: Channel;
   pu: Purpose;
@@ -54,7 +54,7 @@ interface Shared {
 }
 /**
  * A row's fields that differ from `Shared`, and those most rows lack. `tc` / `oc`: the trace's and the
- * outcome's channel, when not the item's (null: none); `d`: the trace's detail (index in `details`).
+ * outcome's channel, when not the candidate's (null: none); `d`: the trace's detail (index in `details`).
  */
 interface Differs extends Partial<Shared> {
   tc?: Channel | null;
